@@ -1,0 +1,252 @@
+import * as http2 from "node:http2";
+import * as tls from "node:tls";
+import { formatSpiffeId, type SpiffeId, sameSpiffeId, type WorkloadCertificate } from "../identity/mod.ts";
+import { HboneError, HboneStatusError } from "./errors.ts";
+import { formatAuthority, type SocketAddress } from "./headers.ts";
+import { HBONE_TLS, peerIdentityOf, tlsCredentials } from "./tls.ts";
+
+/** One tunnel to open: who we are, where to, whom we expect there, and what to ask for. */
+export interface HboneConnectRequest {
+  /** The source workload's certificate, presented as the client certificate. */
+  readonly source: WorkloadCertificate;
+  /** The HBONE endpoint to dial (the destination's `address:15008`, or a waypoint's). */
+  readonly hboneAddress: SocketAddress;
+  /** The server must present one of these; HBONE checks SANs, never host names. */
+  readonly expectedIdentities: readonly SpiffeId[];
+  /** The `:authority`: the chosen endpoint, or the service VIP when going to a waypoint. */
+  readonly target: SocketAddress;
+  /** Extra request headers: baggage, forwarded, traceparent. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** An open tunnel: a duplex byte stream to the destination. */
+export interface HboneTunnel {
+  readonly stream: http2.ClientHttp2Stream;
+  /** Identity the server proved. */
+  readonly peerIdentity: SpiffeId;
+  /** Which pooled TLS connection carries it (for diagnostics). */
+  readonly connectionId: number;
+}
+
+/** Tuning for {@link ConnectionPool}. */
+export interface ConnectionPoolOptions {
+  /** Streams per HTTP/2 connection before another is opened. Default 100 (ztunnel's). */
+  readonly maxStreamsPerConnection?: number;
+  /** A connection with no streams for this long is closed. Default 5 minutes. */
+  readonly idleTimeoutMs?: number;
+  /** TLS handshake deadline. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Counters for tests, metrics and the admin API. */
+export interface ConnectionPoolStats {
+  /** TLS connections opened since the pool was made. */
+  readonly connectionsOpened: number;
+  /** TLS connections open now. */
+  readonly openConnections: number;
+  /** Tunnels open now. */
+  readonly activeStreams: number;
+}
+
+interface PooledConnection {
+  readonly id: number;
+  readonly key: string;
+  /** Streams open or promised to callers waiting for the handshake. */
+  reserved: number;
+  session?: http2.ClientHttp2Session;
+  peerIdentity?: SpiffeId;
+  readonly ready: Promise<void>;
+  closing: boolean;
+  idleTimer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * HBONE client: a pool of HTTP/2-over-mTLS connections keyed by
+ * {source identity, destination identities, destination address}, each carrying
+ * up to `maxStreamsPerConnection` CONNECT streams.
+ *
+ * @example
+ * ```ts
+ * const pool = new ConnectionPool();
+ * const { stream } = await pool.connect({ source, hboneAddress, expectedIdentities: [dst], target });
+ * socket.pipe(stream).pipe(socket);
+ * ```
+ */
+export class ConnectionPool {
+  readonly #byKey = new Map<string, PooledConnection[]>();
+  readonly #maxStreams: number;
+  readonly #idleTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  #nextId = 1;
+  #opened = 0;
+  #active = 0;
+
+  constructor(options: ConnectionPoolOptions = {}) {
+    this.#maxStreams = options.maxStreamsPerConnection ?? 100;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /** Current counters. */
+  stats(): ConnectionPoolStats {
+    let open = 0;
+    for (const list of this.#byKey.values()) open += list.filter((c) => c.session && !c.closing).length;
+    return { connectionsOpened: this.#opened, openConnections: open, activeStreams: this.#active };
+  }
+
+  /**
+   * Opens a CONNECT tunnel, reusing a pooled connection with room for one more stream.
+   * Rejects with {@link HboneStatusError} when the server answers other than 200.
+   */
+  async connect(request: HboneConnectRequest): Promise<HboneTunnel> {
+    const conn = this.#reserve(request);
+    let counted = false;
+    try {
+      await conn.ready;
+      const stream = conn.session!.request({
+        ":method": "CONNECT",
+        ":authority": formatAuthority(request.target),
+        ...request.headers,
+      }, { endStream: false });
+      counted = true;
+      this.#active++;
+      stream.once("close", () => this.#release(conn));
+      const status = await new Promise<number>((resolve, reject) => {
+        stream.once("response", (h) => resolve(Number(h[":status"])));
+        stream.once("error", reject);
+        stream.once("close", () => reject(new HboneError("ERR_HBONE_CONNECT", `stream to ${formatAuthority(request.target)} closed before a response (code ${stream.rstCode})`)));
+      });
+      if (status !== 200) {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        throw new HboneStatusError("ERR_HBONE_STATUS", status, `HBONE CONNECT to ${formatAuthority(request.target)} via ${formatAuthority(request.hboneAddress)} answered ${status}`);
+      }
+      return { stream, peerIdentity: conn.peerIdentity!, connectionId: conn.id };
+    } catch (e) {
+      if (!counted) this.#unreserve(conn);
+      throw e;
+    }
+  }
+
+  /** Closes every connection; open tunnels are reset. */
+  close(): void {
+    for (const list of this.#byKey.values()) for (const c of list) this.#drop(c, true);
+    this.#byKey.clear();
+  }
+
+  #reserve(request: HboneConnectRequest): PooledConnection {
+    const key = poolKey(request);
+    const list = this.#byKey.get(key) ?? [];
+    this.#byKey.set(key, list);
+    const limit = (c: PooledConnection) =>
+      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams);
+    const room = list.find((c) => !c.closing && c.reserved < limit(c));
+    if (room) {
+      room.reserved++;
+      clearTimeout(room.idleTimer);
+      return room;
+    }
+    const conn: PooledConnection = {
+      id: this.#nextId++,
+      key,
+      reserved: 1,
+      closing: false,
+      ready: Promise.resolve(),
+    };
+    (conn as { ready: Promise<void> }).ready = this.#open(conn, request);
+    // A failed handshake must not leave an unhandled rejection when nobody else waits.
+    conn.ready.catch(() => this.#drop(conn, true));
+    list.push(conn);
+    return conn;
+  }
+
+  async #open(conn: PooledConnection, request: HboneConnectRequest): Promise<void> {
+    const { address, port } = request.hboneAddress;
+    const socket = tls.connect({
+      ...HBONE_TLS,
+      ...tlsCredentials(request.source),
+      host: address,
+      port,
+      // No SNI and no host-name check: HBONE servers are identified by SPIFFE SAN only.
+      servername: undefined,
+      checkServerIdentity: () => undefined,
+      rejectUnauthorized: true,
+    });
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new HboneError("ERR_HBONE_CONNECT", `TLS handshake with ${formatAuthority(request.hboneAddress)} timed out`));
+      }, this.#connectTimeoutMs);
+      socket.once("secureConnect", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once("error", (cause) => {
+        clearTimeout(timer);
+        reject(new HboneError("ERR_HBONE_CONNECT", `cannot reach HBONE ${formatAuthority(request.hboneAddress)}: ${cause.message}`, { cause }));
+      });
+    });
+    let peer: SpiffeId;
+    try {
+      peer = peerIdentityOf(socket);
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    }
+    if (!request.expectedIdentities.some((id) => sameSpiffeId(id, peer))) {
+      socket.destroy();
+      throw new HboneError(
+        "ERR_HBONE_PEER_IDENTITY",
+        `HBONE ${formatAuthority(request.hboneAddress)} presented ${formatSpiffeId(peer)}, expected ${request.expectedIdentities.map(formatSpiffeId).join(" or ")}`,
+      );
+    }
+    conn.peerIdentity = peer;
+    const session = http2.connect(`https://${formatAuthority(request.hboneAddress)}`, { createConnection: () => socket });
+    conn.session = session;
+    this.#opened++;
+    session.on("error", () => this.#drop(conn, false));
+    session.on("goaway", () => this.#drop(conn, false));
+    session.on("close", () => this.#drop(conn, false));
+    await new Promise<void>((resolve, reject) => {
+      if (session.connecting === false && (session as { remoteSettings?: unknown }).remoteSettings) return resolve();
+      session.once("connect", () => resolve());
+      session.once("error", reject);
+    });
+  }
+
+  #release(conn: PooledConnection): void {
+    this.#active--;
+    this.#unreserve(conn);
+  }
+
+  #unreserve(conn: PooledConnection): void {
+    conn.reserved--;
+    if (conn.reserved === 0 && !conn.closing) {
+      clearTimeout(conn.idleTimer);
+      conn.idleTimer = setTimeout(() => this.#drop(conn, false), this.#idleTimeoutMs);
+      (conn.idleTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** Takes a connection out of the pool; graceful lets its open streams finish. */
+  #drop(conn: PooledConnection, force: boolean): void {
+    clearTimeout(conn.idleTimer);
+    if (!conn.closing) {
+      conn.closing = true;
+      const list = this.#byKey.get(conn.key);
+      if (list) {
+        const i = list.indexOf(conn);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.#byKey.delete(conn.key);
+      }
+    }
+    if (!conn.session || conn.session.destroyed) return;
+    if (force) conn.session.destroy();
+    else if (!conn.session.closed) conn.session.close();
+  }
+}
+
+function poolKey(r: HboneConnectRequest): string {
+  const expected = r.expectedIdentities.map(formatSpiffeId).sort().join(",");
+  return `${formatSpiffeId(r.source.identity)}|${expected}|${formatAuthority(r.hboneAddress)}`;
+}

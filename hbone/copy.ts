@@ -1,0 +1,65 @@
+import { constants as h2 } from "node:http2";
+import type { Duplex } from "node:stream";
+
+/** Bytes moved each way by {@link copyBidirectional}, and the first error seen. */
+export interface CopyResult {
+  /** Bytes read from `downstream` and written to `upstream`. */
+  readonly sent: number;
+  /** Bytes read from `upstream` and written to `downstream`. */
+  readonly received: number;
+  readonly error?: Error;
+}
+
+/**
+ * Copies bytes both ways until both sides are done. A FIN (or END_STREAM) on
+ * one side becomes a FIN on the other, so half-closed protocols keep working;
+ * an abrupt close or reset on one side resets the other.
+ */
+export function copyBidirectional(downstream: Duplex, upstream: Duplex): Promise<CopyResult> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    let received = 0;
+    let error: Error | undefined;
+    let closed = 0;
+    downstream.on("data", (c: Buffer) => void (sent += c.length));
+    upstream.on("data", (c: Buffer) => void (received += c.length));
+    const onClose = (self: Duplex, other: Duplex) => () => {
+      if (!cleanlyDone(self)) abort(other);
+      if (++closed === 2) resolve({ sent, received, error });
+    };
+    const onError = (other: Duplex) => (e: Error) => {
+      error ??= e;
+      abort(other);
+    };
+    downstream.on("error", onError(upstream));
+    upstream.on("error", onError(downstream));
+    downstream.on("close", onClose(downstream, upstream));
+    upstream.on("close", onClose(upstream, downstream));
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+  });
+}
+
+function cleanlyDone(s: Duplex): boolean {
+  const rst = (s as { rstCode?: number }).rstCode;
+  if (rst !== undefined && rst !== h2.NGHTTP2_NO_ERROR) return false;
+  return s.readableEnded && s.writableFinished;
+}
+
+/** Resets a stream: RST_STREAM for HTTP/2, a TCP RST for sockets where the runtime offers it. */
+export function abort(s: Duplex): void {
+  if (s.destroyed) return;
+  const stream = s as { close?: (code: number) => void; rstCode?: number; session?: unknown };
+  if (stream.session !== undefined && typeof stream.close === "function") {
+    stream.close(h2.NGHTTP2_CONNECT_ERROR);
+    return;
+  }
+  const socket = s as { resetAndDestroy?: () => void };
+  if (typeof socket.resetAndDestroy === "function") {
+    try {
+      socket.resetAndDestroy();
+      return;
+    } catch { /* not connected yet: fall through */ }
+  }
+  s.destroy();
+}

@@ -1,0 +1,200 @@
+import * as http2 from "node:http2";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import { formatSpiffeId, type SpiffeId, type WorkloadCertificate } from "../identity/mod.ts";
+import { copyBidirectional, type CopyResult } from "./copy.ts";
+import { HboneStatusError, upstreamError } from "./errors.ts";
+import { type Forwarded, parseAuthority, parseBaggage, parseForwarded, type SocketAddress } from "./headers.ts";
+import { HBONE_TLS, peerIdentityOf, tlsCredentials } from "./tls.ts";
+
+/** What the server knows about one CONNECT when it asks where to send it. */
+export interface InboundTunnel {
+  /** Verified identity of the peer that opened the TLS connection. */
+  readonly peerIdentity: SpiffeId;
+  /** Where the peer connected from. */
+  readonly peer: SocketAddress;
+  /** The local address the TLS connection arrived on: the workload it is for. */
+  readonly local: SocketAddress;
+  /** From `:authority`. */
+  readonly destination: SocketAddress;
+  readonly baggage: Record<string, string>;
+  readonly forwarded: Forwarded;
+  readonly traceparent?: string;
+}
+
+/** How a tunnel ended, reported once when it closes. */
+export interface InboundTunnelRecord {
+  readonly tunnel?: InboundTunnel;
+  readonly status: number;
+  readonly bytes: CopyResult;
+  readonly durationMs: number;
+  readonly error?: Error;
+}
+
+/** Options for {@link HboneServer}. */
+export interface HboneServerOptions {
+  /** Peers from another trust domain are refused before any stream is read. */
+  readonly trustDomain: string;
+  /**
+   * Decides and opens the upstream for a CONNECT. Throw an {@link HboneStatusError}
+   * to refuse with its status (401 for policy); any other error answers 503.
+   */
+  readonly connectUpstream: (tunnel: InboundTunnel) => Promise<Duplex>;
+  readonly onTunnelClosed?: (record: InboundTunnelRecord) => void;
+  readonly onSessionError?: (error: Error, local: SocketAddress) => void;
+}
+
+const EMPTY: CopyResult = { sent: 0, received: 0 };
+
+/**
+ * Terminates HBONE: HTTP/2 CONNECT over mutual TLS. HBONE carries no SNI, so the
+ * certificate is chosen by the local address: one listener per workload address,
+ * each presenting that workload's certificate.
+ *
+ * @example
+ * ```ts
+ * const server = new HboneServer({ trustDomain: "cluster.local", connectUpstream: (t) => dial(t.destination) });
+ * await server.listen({ address: "127.0.10.2", port: 15008 }, workloadCert);
+ * ```
+ */
+export class HboneServer {
+  readonly #listeners = new Map<string, http2.Http2SecureServer>();
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+  readonly #streams = new Set<http2.ServerHttp2Stream>();
+
+  constructor(private readonly options: HboneServerOptions) {}
+
+  /** Starts listening on `local`, presenting `certificate`. Resolves with the bound address. */
+  async listen(local: SocketAddress, certificate: WorkloadCertificate): Promise<SocketAddress> {
+    const server = http2.createSecureServer({
+      ...HBONE_TLS,
+      ...tlsCredentials(certificate),
+      requestCert: true,
+      rejectUnauthorized: true,
+      allowHTTP1: false,
+      settings: { enableConnectProtocol: false },
+    });
+    server.on("session", (session) => this.#onSession(session, local));
+    server.on("stream", (stream, headers) => void this.#onStream(stream as http2.ServerHttp2Stream, headers));
+    // Handshake failures (no client cert, unknown CA, expired) are the peer's problem, not ours.
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(local.port, local.address, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const bound = server.address() as { address: string; port: number };
+    const key = `${bound.address}:${bound.port}`;
+    this.#listeners.set(key, server);
+    return { address: bound.address, port: bound.port };
+  }
+
+  /** Presents a new certificate on the listener at `local` to connections made from now on. */
+  rotateCertificate(local: SocketAddress, certificate: WorkloadCertificate): void {
+    const server = this.#listeners.get(`${local.address}:${local.port}`);
+    server?.setSecureContext({ ...HBONE_TLS, ...tlsCredentials(certificate) });
+  }
+
+  /** Number of tunnels open now. */
+  get openTunnels(): number {
+    return this.#streams.size;
+  }
+
+  /** Stops the listener at `local`; open tunnels on it continue. */
+  async unlisten(local: SocketAddress): Promise<void> {
+    const key = `${local.address}:${local.port}`;
+    const server = this.#listeners.get(key);
+    if (!server) return;
+    this.#listeners.delete(key);
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  /** Stops accepting connections; open tunnels continue until they end or {@link close} is called. */
+  stopAccepting(): void {
+    for (const server of this.#listeners.values()) server.close();
+    this.#listeners.clear();
+  }
+
+  /** Stops accepting and resets every open tunnel. */
+  close(): void {
+    this.stopAccepting();
+    for (const stream of this.#streams) stream.close(http2.constants.NGHTTP2_CANCEL);
+    for (const session of this.#sessions) session.destroy();
+  }
+
+  #onSession(session: http2.ServerHttp2Session, local: SocketAddress): void {
+    this.#sessions.add(session);
+    session.on("close", () => this.#sessions.delete(session));
+    session.on("error", (e) => this.options.onSessionError?.(e, local));
+    const socket = session.socket as TLSSocket;
+    try {
+      const identity = peerIdentityOf(socket);
+      if (identity.trustDomain !== this.options.trustDomain) {
+        throw new Error(`peer ${formatSpiffeId(identity)} is not in trust domain ${this.options.trustDomain}`);
+      }
+      sessionIdentity.set(session, identity);
+    } catch (e) {
+      this.options.onSessionError?.(e as Error, local);
+      session.destroy();
+    }
+  }
+
+  async #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    const started = performance.now();
+    this.#streams.add(stream);
+    stream.on("close", () => this.#streams.delete(stream));
+    stream.on("error", () => {});
+    const report = (status: number, tunnel?: InboundTunnel, bytes = EMPTY, error?: Error) =>
+      this.options.onTunnelClosed?.({ tunnel, status, bytes, durationMs: performance.now() - started, error });
+
+    if (headers[":method"] !== "CONNECT") {
+      stream.respond({ ":status": 405 }, { endStream: true });
+      return report(405);
+    }
+    if (headers[":path"] !== undefined || headers[":scheme"] !== undefined) {
+      // RFC 9113 8.5: a CONNECT with :path or :scheme is malformed.
+      stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      return report(400);
+    }
+    const session = stream.session as http2.ServerHttp2Session;
+    const peerIdentity = sessionIdentity.get(session);
+    const destination = parseAuthority(headers[":authority"]);
+    if (!peerIdentity || !destination) {
+      stream.respond({ ":status": 400 }, { endStream: true });
+      return report(400);
+    }
+    const socket = session.socket as TLSSocket;
+    const tunnel: InboundTunnel = {
+      peerIdentity,
+      peer: { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
+      local: { address: socket.localAddress ?? "", port: socket.localPort ?? 0 },
+      destination,
+      baggage: parseBaggage(header(headers.baggage)),
+      forwarded: parseForwarded(header(headers.forwarded)),
+      traceparent: header(headers.traceparent),
+    };
+    let upstream: Duplex;
+    try {
+      upstream = await this.options.connectUpstream(tunnel);
+    } catch (e) {
+      const err = e instanceof HboneStatusError ? e : upstreamError(`upstream ${headers[":authority"]} failed`, e);
+      if (!stream.destroyed) stream.respond({ ":status": err.status }, { endStream: true });
+      return report(err.status, tunnel, EMPTY, err);
+    }
+    if (stream.destroyed) {
+      upstream.destroy();
+      return report(499, tunnel);
+    }
+    stream.respond({ ":status": 200 });
+    const bytes = await copyBidirectional(stream, upstream);
+    report(200, tunnel, bytes, bytes.error);
+  }
+}
+
+const sessionIdentity = new WeakMap<http2.ServerHttp2Session, SpiffeId>();
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(",") : v;
+}

@@ -1,0 +1,99 @@
+import type { WorkloadCertificate } from "./workload_certificate.ts";
+
+/** Milliseconds from `now` until a certificate valid from notBefore to notAfter is due for renewal (half life). */
+export function renewalDelayMs(notBefore: Date, notAfter: Date, now: number): number {
+  const halfLife = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
+  return Math.max(0, halfLife - now);
+}
+
+/** Backoff tuning for failed renewals. */
+export interface BackoffOptions {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  /** 0..1, replaced in tests to make jitter deterministic. */
+  readonly random: () => number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, random: Math.random };
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential, with full jitter
+ * over the upper half so a fleet of nodes does not retry in step.
+ */
+export function backoffDelayMs(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + options.random() * (ceiling / 2));
+}
+
+/** What {@link CertificateRenewer} does and to whom it reports. */
+export interface RenewerOptions {
+  /** Obtains a fresh certificate (from a CA in process or over the network). */
+  readonly issue: () => Promise<WorkloadCertificate>;
+  /** Called with each new certificate, the first one included. */
+  readonly onCertificate: (cert: WorkloadCertificate) => void;
+  readonly onError?: (error: unknown, attempt: number) => void;
+  readonly backoff?: BackoffOptions;
+}
+
+/**
+ * Keeps one identity's certificate fresh: renews at half life, retries failures
+ * with backoff, and keeps serving the old certificate until it expires.
+ */
+export class CertificateRenewer {
+  #current: WorkloadCertificate | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(private readonly options: RenewerOptions) {}
+
+  /** The certificate in use, if one has been obtained. */
+  get current(): WorkloadCertificate | undefined {
+    return this.#current;
+  }
+
+  /** Obtains the first certificate (retrying until it succeeds or stop()) and schedules renewals. */
+  async start(): Promise<WorkloadCertificate> {
+    let attempt = 0;
+    for (;;) {
+      try {
+        const cert = await this.options.issue();
+        this.#accept(cert);
+        return cert;
+      } catch (error) {
+        attempt++;
+        this.options.onError?.(error, attempt);
+        if (this.#stopped) throw error;
+        await new Promise((r) => setTimeout(r, backoffDelayMs(attempt, this.options.backoff)));
+      }
+    }
+  }
+
+  /** Cancels the next renewal. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #accept(cert: WorkloadCertificate): void {
+    this.#current = cert;
+    this.options.onCertificate(cert);
+    this.#schedule(renewalDelayMs(cert.notBefore, cert.notAfter, Date.now()), 0);
+  }
+
+  #schedule(delayMs: number, attempt: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#renew(attempt), delayMs);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  async #renew(attempt: number): Promise<void> {
+    try {
+      this.#accept(await this.options.issue());
+    } catch (error) {
+      const next = attempt + 1;
+      this.options.onError?.(error, next);
+      this.#schedule(backoffDelayMs(next, this.options.backoff), next);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+/** Test helpers shared by unit and end-to-end tests. @module */
+export * from "./harness.ts";
+export * from "./loopback.ts";
+export * from "./processes.ts";
+export * from "./tcp.ts";
