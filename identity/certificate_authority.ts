@@ -51,6 +51,8 @@ export interface IssuedChain {
  */
 export class CertificateAuthority {
   private constructor(
+    /** Where the CA files live. */
+    readonly dir: string,
     readonly trustDomain: string,
     readonly maxTtlSeconds: number,
     private readonly signingCert: x509.X509Certificate,
@@ -92,6 +94,7 @@ export class CertificateAuthority {
     const last = caChain[caChain.length - 1]!;
     if (!roots.some((r) => r.trim() === last.trim())) caChain = [...caChain, ...roots];
     return new CertificateAuthority(
+      options.dir,
       options.trustDomain,
       options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS,
       new x509.X509Certificate(certPem),

@@ -22,8 +22,27 @@ export function test(name: string, fn: TestFn, options: TestOptions = {}): void 
     bun.test(name, fn, timeout);
     return;
   }
-  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, sanitizeExit: false, fn: withTimeout(fn, timeout, name) });
+  registered++;
+  const timed = withTimeout(fn, timeout, name);
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    sanitizeExit: false,
+    fn: async () => {
+      try {
+        await timed();
+      } finally {
+        // Deno runs tests in registration order and has no afterAll: the last one to finish cleans up.
+        if (++finished === registered) for (const f of cleanups.splice(0)) await f();
+      }
+    },
+  });
 }
+
+let registered = 0;
+let finished = 0;
+const cleanups: TestFn[] = [];
 
 /**
  * A test known to fail because of an upstream bug: it must fail, and when it
@@ -45,7 +64,7 @@ export function knownFailure(name: string, upstreamBug: string, fn: TestFn, opti
 /** Runs once after every test in the file. */
 export function afterAll(fn: TestFn): void {
   if (bun) return bun.afterAll(fn);
-  Deno.test({ name: "(cleanup)", sanitizeOps: false, sanitizeResources: false, fn });
+  cleanups.push(fn);
 }
 
 /** The runtime the suite runs on. */

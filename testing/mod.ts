@@ -3,3 +3,6 @@ export * from "./harness.ts";
 export * from "./loopback.ts";
 export * from "./processes.ts";
 export * from "./tcp.ts";
+export * from "./pki.ts";
+export * from "./runtime_command.ts";
+export * from "./peers.ts";

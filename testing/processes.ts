@@ -49,7 +49,7 @@ export function startProcess(cmd: string, args: string[], options: { env?: Recor
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms; output:\n${lines.slice(-30).join("\n")}`)), timeoutMs);
         waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-        exited.then((code) => reject(new Error(`process exited (${code}) before a line matching ${re}; output:\n${lines.slice(-30).join("\n")}`)));
+        exited.then((code) => reject(new Error(`process exited (${code ?? child.signalCode}) before a line matching ${re}; output:\n${lines.slice(-30).join("\n")}`)));
       });
     },
   };

@@ -1,0 +1,48 @@
+// `npm test`: the Bun suite (unit + end-to-end), then the end-to-end suite on
+// Deno, then one plain closing line with the totals ("tests: N passed, M failed").
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const only = process.argv[2]; // "bun" | "deno" | undefined (both)
+
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const relay = (stream) => (d) => {
+      out += d;
+      stream.write(d);
+    };
+    child.stdout.on("data", relay(process.stdout));
+    child.stderr.on("data", relay(process.stderr));
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+let broken = false;
+
+if (only !== "deno") {
+  const r = await run(bin("bun"), ["test"]);
+  const p = /^\s*(\d+) pass$/m.exec(r.out);
+  const f = /^\s*(\d+) fail$/m.exec(r.out);
+  passed += Number(p?.[1] ?? 0);
+  failed += Number(f?.[1] ?? 0);
+  if (r.code !== 0 && !f?.[1]) broken = true;
+  if (r.code !== 0 && failed === 0) failed++;
+}
+if (only !== "bun") {
+  const r = await run(bin("deno"), ["task", "test:e2e"]);
+  const m = /(\d+) passed \| (\d+) failed/.exec(r.out);
+  passed += Number(m?.[1] ?? 0);
+  failed += Number(m?.[2] ?? 0);
+  if (r.code !== 0 && !m) broken = true;
+  if (r.code !== 0 && Number(m?.[2] ?? 0) === 0) failed++;
+}
+if (broken) console.log("a test runner exited without its summary; counted as a failure");
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -1,0 +1,3 @@
+module ambit/peers
+
+go 1.19
