@@ -17,6 +17,11 @@ export interface HboneConnectRequest {
   readonly target: SocketAddress;
   /** Extra request headers: baggage, forwarded, traceparent. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Local address to dial from: the source workload's own address, so the far
+   * side sees which workload connected (as ztunnel's in-pod sockets do).
+   */
+  readonly localAddress?: string;
 }
 
 /** An open tunnel: a duplex byte stream to the destination. */
@@ -62,7 +67,7 @@ interface PooledConnection {
 
 /**
  * HBONE client: a pool of HTTP/2-over-mTLS connections keyed by
- * {source identity, destination identities, destination address}, each carrying
+ * {source identity, destination identities, destination address, local address}, each carrying
  * up to `maxStreamsPerConnection` CONNECT streams.
  *
  * @example
@@ -166,11 +171,12 @@ export class ConnectionPool {
       ...tlsCredentials(request.source),
       host: address,
       port,
+      localAddress: request.localAddress,
       // No SNI and no host-name check: HBONE servers are identified by SPIFFE SAN only.
       servername: undefined,
       checkServerIdentity: () => undefined,
       rejectUnauthorized: true,
-    });
+    } as tls.ConnectionOptions);
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -248,5 +254,5 @@ export class ConnectionPool {
 
 function poolKey(r: HboneConnectRequest): string {
   const expected = r.expectedIdentities.map(formatSpiffeId).sort().join(",");
-  return `${formatSpiffeId(r.source.identity)}|${expected}|${formatAuthority(r.hboneAddress)}`;
+  return `${formatSpiffeId(r.source.identity)}|${expected}|${formatAuthority(r.hboneAddress)}|${r.localAddress ?? ""}`;
 }

@@ -1,0 +1,5 @@
+/** Metrics (Prometheus text), structured logs and access logs shared by the services. @module */
+export * from "./metrics.ts";
+export * from "./logger.ts";
+export * from "./tcp_metrics.ts";
+export * from "./build_info.ts";

@@ -1,0 +1,2 @@
+/** Data-plane resources and (later) the delta-xDS protocol over JSON/HTTP. @module */
+export * from "./resources.ts";

@@ -1,0 +1,73 @@
+// ztunnel's HTTP surfaces, each a small Hono app: admin (loopback only),
+// metrics and readiness. Tests call app.request() without sockets.
+import { Hono } from "hono";
+import { LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
+import type { ConnectionPoolStats } from "../hbone/mod.ts";
+import type { CertificateInfo } from "./certificates.ts";
+import type { ConnectionInfo } from "./connections.ts";
+import type { ProxyState } from "./state.ts";
+
+/** What the admin API reads. */
+export interface AdminView {
+  readonly node: string;
+  readonly state: () => ProxyState;
+  readonly certificates: () => CertificateInfo[];
+  readonly connections: () => ConnectionInfo[];
+  readonly pool: () => ConnectionPoolStats;
+  readonly configSource: () => { readonly kind: string; readonly path?: string; readonly lastError?: string; readonly loadedAt?: string };
+  readonly log: Logger;
+  readonly quit: () => void;
+}
+
+/** The admin API: config dump, connections, logging level, quit. */
+export function adminApp(view: AdminView): Hono {
+  const app = new Hono();
+  app.get("/", (c) => c.json({ endpoints: ["/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool"] }));
+  app.get("/config_dump", (c) => {
+    const s = view.state().snapshot;
+    return c.json({
+      node: view.node,
+      config: view.configSource(),
+      workloads: s.workloads,
+      services: s.services,
+      policies: s.policies,
+      certificates: view.certificates(),
+    });
+  });
+  app.get("/debug/connections", (c) => c.json({ connections: view.connections() }));
+  app.get("/debug/pool", (c) => c.json(view.pool()));
+  app.get("/logging", (c) => c.json({ level: view.log.level }));
+  app.post("/logging", (c) => {
+    const level = c.req.query("level");
+    if (!level || !(LOG_LEVELS as readonly string[]).includes(level)) {
+      return c.json({ error: `level must be one of ${LOG_LEVELS.join(", ")}` }, 400);
+    }
+    view.log.level = level as LogLevel;
+    return c.json({ level });
+  });
+  app.post("/quitquitquit", (c) => {
+    setTimeout(view.quit, 10);
+    return c.text("OK\n");
+  });
+  return app;
+}
+
+/** Prometheus metrics at /metrics and /stats/prometheus. */
+export function metricsApp(registry: MetricsRegistry): Hono {
+  const app = new Hono();
+  const render = () =>
+    new Response(registry.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+  app.get("/metrics", render);
+  app.get("/stats/prometheus", render);
+  return app;
+}
+
+/** /healthz/ready: 200 once ready, else 503 with the reason. */
+export function readinessApp(notReadyReason: () => string | undefined): Hono {
+  const app = new Hono();
+  app.get("/healthz/ready", (c) => {
+    const reason = notReadyReason();
+    return reason ? c.text(`not ready: ${reason}\n`, 503) : c.text("ready\n");
+  });
+  return app;
+}

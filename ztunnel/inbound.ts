@@ -1,0 +1,145 @@
+// The destination side: a tunnel arrives (over HBONE, or handed over by this
+// node's own outbound path), and is carried to the workload in three steps —
+// build the context, authorize and connect, then answer 200 and copy (the
+// copying is the HBONE server's, or the outbound path's for same-node hand-offs).
+import * as net from "node:net";
+import type { Duplex } from "node:stream";
+import {
+  badRequestError, deniedError, formatAuthority, type InboundTunnel, type InboundTunnelRecord, type SocketAddress, upstreamError,
+} from "../hbone/mod.ts";
+import { formatSpiffeId, type SpiffeId } from "../identity/mod.ts";
+import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
+import type { Workload } from "../xds/resources.ts";
+import { ConnectionRecord } from "./connection_record.ts";
+import type { ConnectionTracker } from "./connections.ts";
+import { authorize } from "./rbac.ts";
+import type { ProxyState } from "./state.ts";
+
+/** What inbound needs from the rest of the ztunnel. */
+export interface InboundDeps {
+  readonly node: string;
+  readonly state: () => ProxyState;
+  readonly metrics: TcpMetrics;
+  readonly log: Logger;
+  readonly tracker: ConnectionTracker;
+  readonly connectTimeoutMs: number;
+}
+
+/** One admitted connection: its upstream socket and how to report its end. */
+export interface AdmittedConnection {
+  readonly upstream: net.Socket;
+  readonly workload: Workload;
+  finish(sent: number, received: number, error?: string): void;
+}
+
+/** The context inbound decides on. */
+interface InboundContext {
+  readonly peerIdentity: SpiffeId;
+  readonly peer: SocketAddress;
+  readonly destination: SocketAddress;
+  /** For HBONE: the listener's address, which must belong to the destination workload. */
+  readonly arrivedOn?: string;
+  readonly baggage?: Readonly<Record<string, string>>;
+  readonly protocol: "hbone" | "local";
+}
+
+/** The inbound path of one ztunnel. */
+export class Inbound {
+  readonly #byTunnel = new WeakMap<InboundTunnel, AdmittedConnection>();
+
+  constructor(private readonly deps: InboundDeps) {}
+
+  /** HboneServer's connect hook: admits a CONNECT or throws the status to answer. */
+  readonly connectUpstream = async (tunnel: InboundTunnel): Promise<Duplex> => {
+    const admitted = await this.admit({
+      peerIdentity: tunnel.peerIdentity,
+      peer: tunnel.peer,
+      destination: tunnel.destination,
+      arrivedOn: tunnel.local.address,
+      baggage: tunnel.baggage,
+      protocol: "hbone",
+    });
+    this.#byTunnel.set(tunnel, admitted);
+    return admitted.upstream;
+  };
+
+  /** HboneServer's close hook. */
+  readonly onTunnelClosed = (record: InboundTunnelRecord): void => {
+    const admitted = record.tunnel && this.#byTunnel.get(record.tunnel);
+    if (!admitted) return;
+    admitted.finish(record.bytes.sent, record.bytes.received, record.error?.message);
+  };
+
+  /** Same-node hand-off from this ztunnel's outbound path: no TLS, the same checks. */
+  openLocal(source: Workload, sourceIdentity: SpiffeId, client: SocketAddress, destination: SocketAddress): Promise<AdmittedConnection> {
+    return this.admit({ peerIdentity: sourceIdentity, peer: { address: source.addresses[0] ?? client.address, port: client.port }, destination, protocol: "local" });
+  }
+
+  /** Build the context, authorize, connect. Throws HboneStatusError (400/401/503). */
+  async admit(ctx: InboundContext): Promise<AdmittedConnection> {
+    const state = this.deps.state();
+    const workload = state.findWorkload(ctx.destination.address);
+    if (!workload || workload.node !== this.deps.node || workload.tunnelProtocol !== "HBONE") {
+      throw badRequestError(`unknown destination ${formatAuthority(ctx.destination)} on node ${this.deps.node}`);
+    }
+    if (ctx.arrivedOn !== undefined && !workload.addresses.includes(ctx.arrivedOn.replace(/^::ffff:/, ""))) {
+      throw badRequestError(`destination ${formatAuthority(ctx.destination)} is not the workload listening on ${ctx.arrivedOn}`);
+    }
+    const decision = authorize(state.policiesFor(workload), {
+      sourceIdentity: ctx.peerIdentity,
+      sourceAddress: ctx.peer.address,
+      destinationAddress: ctx.destination.address,
+      destinationPort: ctx.destination.port,
+    });
+    if (!decision.allowed) {
+      this.deps.log.info("rbac", "connection denied", {
+        "src.identity": formatSpiffeId(ctx.peerIdentity),
+        "dst.addr": formatAuthority(ctx.destination),
+        policy: decision.policy,
+        reason: decision.reason,
+      });
+      throw deniedError(`${formatSpiffeId(ctx.peerIdentity)} may not reach ${formatAuthority(ctx.destination)}: ${decision.policy ? `denied by ${decision.policy}` : "no ALLOW policy matches"}`);
+    }
+    const upstream = await this.#connect(ctx.destination);
+    const record = new ConnectionRecord({
+      direction: "inbound",
+      source: { address: ctx.peer, workload: state.findWorkload(ctx.peer.address), identity: ctx.peerIdentity, baggage: ctx.baggage },
+      destination: { address: ctx.destination, workload, identity: undefined },
+      mutualTls: true,
+    }, this.deps.metrics, this.deps.log);
+    const tracked = this.deps.tracker.add({
+      direction: "inbound",
+      source: ctx.peer,
+      destination: ctx.destination,
+      sourceIdentity: formatSpiffeId(ctx.peerIdentity),
+      destinationWorkloadUid: workload.uid,
+      protocol: ctx.protocol,
+    }, () => upstream.destroy());
+    return {
+      upstream,
+      workload,
+      finish: (sent, received, error) => {
+        record.finish({ sent, received, error });
+        tracked.release();
+      },
+    };
+  }
+
+  #connect(destination: SocketAddress): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: destination.address, port: destination.port, allowHalfOpen: true, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(upstreamError(`connect to ${formatAuthority(destination)} timed out`));
+      }, this.deps.connectTimeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once("error", (e) => {
+        clearTimeout(timer);
+        reject(upstreamError(`connect to ${formatAuthority(destination)}: ${e.message}`, e));
+      });
+    });
+  }
+}
