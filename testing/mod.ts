@@ -6,3 +6,5 @@ export * from "./tcp.ts";
 export * from "./pki.ts";
 export * from "./runtime_command.ts";
 export * from "./peers.ts";
+export * from "./socks.ts";
+export * from "./mesh.ts";
