@@ -72,7 +72,8 @@ export class Metric {
   }
 
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    const help = this.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+    const lines = [`# HELP ${this.name} ${help}`, `# TYPE ${this.name} ${this.type}`];
     for (const s of this.#series.values()) {
       const labels = this.labelNames.map((n) => `${n}="${escapeLabel(s.labels[n]!)}"`).join(",");
       lines.push(`${this.name}${labels ? `{${labels}}` : ""} ${s.value}`);

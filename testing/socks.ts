@@ -1,6 +1,9 @@
 import * as net from "node:net";
 
-/** The outcome of a SOCKS5 CONNECT: the open socket, or the reply code refusing it. */
+/**
+ * The outcome of a SOCKS5 CONNECT: the open socket (attach listeners right away;
+ * it starts flowing on the next turn), or the reply code refusing it.
+ */
 export type SocksResult = { ok: true; socket: net.Socket } | { ok: false; reply: number | "closed" };
 
 /**
@@ -32,8 +35,12 @@ export function socksConnect(proxy: { address: string; port: number }, host: str
       if (stage === "reply" && buf.length >= 10) {
         if (buf[1] !== 0) return finish({ ok: false, reply: buf[1]! });
         const rest = buf.subarray(10);
-        if (rest.length > 0) socket.unshift(rest);
+        // Stop reading first: unshift() inside a data handler would feed it again.
+        socket.pause();
         finish({ ok: true, socket });
+        if (rest.length > 0) socket.unshift(rest);
+        // Resume once the caller has attached its listeners.
+        setImmediate(() => socket.resume());
       }
     };
     socket.on("data", onData);

@@ -42,6 +42,8 @@ export interface Workload {
   /** The node whose ztunnel serves it. */
   readonly node: string;
   readonly tunnelProtocol: TunnelProtocol;
+  /** HOST_NETWORK workloads share their node's address, so are not found by it. */
+  readonly networkMode?: "STANDARD" | "HOST_NETWORK";
   readonly status: HealthStatus;
   readonly waypoint?: GatewayAddress;
   readonly canonicalName: string;

@@ -3,7 +3,7 @@
 // ztunnel user's file loads unchanged. See docs/ztunnel_local_config.md for the
 // few places Ambit differs (defaults for identity fields, stricter policy matches).
 import { isIP } from "node:net";
-import { parseDocument, type Tags } from "yaml";
+import { type Document, isScalar, parseDocument, visit } from "yaml";
 import { z } from "zod";
 import { type ConfigProblem, ConfigError } from "../config/mod.ts";
 import { problemsFromZod } from "../config/zod_problems.ts";
@@ -110,7 +110,11 @@ const localWorkload = z.strictObject({
   locality: locality.nullish(),
   capacity: z.number().int().min(0).default(1),
   // Required by ztunnel; Ambit lets a workload that backs no service leave it out.
-  services: z.record(z.string(), portMap).default({}),
+  services: z.record(z.string(), portMap).superRefine((m, ctx) => {
+    for (const key of Object.keys(m)) {
+      if (!/^[^/]+\/.+$/.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `"${key}" must be "<namespace>/<hostname>"` });
+    }
+  }).default({}),
 });
 
 const endpoint = z.strictObject({ workloadUid: z.string(), port: portMap, status: z.enum(["Healthy", "Unhealthy"]) });
@@ -148,12 +152,21 @@ const localConfig = z.strictObject({
   policies: z.array(z.unknown()).nullish(),
 });
 
-/** `!Exact foo`-style tags, which serde_yaml writes for ztunnel's StringMatch. */
-const stringMatchTags: Tags = ["Exact", "Prefix", "Suffix", "Presence"].map((name) => ({
-  tag: `!${name}`,
-  resolve: (value: unknown) => ({ [name]: value ?? [] }),
-  collection: undefined,
-})) as unknown as Tags;
+const STRING_MATCH_TAGS = new Set(["!Exact", "!Prefix", "!Suffix", "!Presence"]);
+
+/**
+ * serde_yaml writes ztunnel's StringMatch as tags (`!Exact foo`, `!Presence []`):
+ * rewrite each tagged node, scalar or collection, into its map form `{Exact: foo}`.
+ */
+function untagStringMatches(doc: Document): void {
+  visit(doc, {
+    Node(_key, node) {
+      if (!node.tag || !STRING_MATCH_TAGS.has(node.tag)) return undefined;
+      const value = isScalar(node) ? node.value : (node as { toJSON(): unknown }).toJSON();
+      return doc.createNode({ [node.tag.slice(1)]: value ?? [] });
+    },
+  });
+}
 
 /** Defaults Ambit fills where ztunnel's file leaves identity fields empty. */
 export interface LocalConfigDefaults {
@@ -166,10 +179,11 @@ export interface LocalConfigDefaults {
  */
 export function parseLocalConfig(text: string, file: string, defaults: LocalConfigDefaults): DataPlaneSnapshot {
   if (text.length > MAX_FILE_BYTES) throw new ConfigError([{ file, field: "", message: `file is larger than ${MAX_FILE_BYTES} bytes` }]);
-  const doc = parseDocument(text, { customTags: stringMatchTags, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({ file, field: "", message: `YAML: ${e.message.split("\n")[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ""}` })));
+    throw new ConfigError(doc.errors.map((e) => ({ file, field: "", message: `YAML: ${e.message.split("\n")[0]}` })));
   }
+  untagStringMatches(doc);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
@@ -198,6 +212,11 @@ export function parseLocalConfig(text: string, file: string, defaults: LocalConf
   return snapshot;
 }
 
+/** IPv6 in lower case, so lookups match however the file spelled it. */
+function canonicalIp(address: string): string {
+  return isIP(address) === 6 ? address.toLowerCase() : address;
+}
+
 function describe(kind: string, item: unknown): string {
   const o = (item ?? {}) as Record<string, unknown>;
   const name = typeof o.name === "string" && o.name ? o.name : typeof o.uid === "string" ? o.uid : "?";
@@ -215,7 +234,8 @@ function toSnapshot(ws: LocalWorkload[], ss: LocalService[], ps: LocalPolicy[], 
     namespace: w.namespace,
     serviceAccount: w.serviceAccount || "default",
     trustDomain: w.trustDomain || defaults.trustDomain,
-    addresses: w.workloadIps,
+    addresses: w.workloadIps.map(canonicalIp),
+    networkMode: w.networkMode === "HostNetwork" ? "HOST_NETWORK" : "STANDARD",
     network: w.network,
     node: w.node,
     tunnelProtocol: w.protocol === "HBONE" ? "HBONE" : "NONE",
@@ -240,7 +260,7 @@ function toSnapshot(ws: LocalWorkload[], ss: LocalService[], ps: LocalPolicy[], 
     name: s.name,
     namespace: s.namespace,
     hostname: s.hostname,
-    vips: s.vips,
+    vips: s.vips.map((v) => ({ network: v.network, address: canonicalIp(v.address) })),
     ports: s.ports,
     subjectAltNames: s.subjectAltNames,
     waypoint: s.waypoint ?? undefined,
@@ -268,10 +288,9 @@ function findConflicts(s: DataPlaneSnapshot, file: string): ConfigProblem[] {
   s.workloads.forEach((w, i) => {
     const owner = `Workload ${w.namespace}/${w.name || w.uid}`;
     claim(`uid:${w.uid}`, owner, `workloads[${i}].uid`, `uid "${w.uid}"`);
-    w.addresses.forEach((a, j) => claim(`ip:${w.network}/${a}`, owner, `workloads[${i}].workloadIps[${j}]`, `address ${w.network}/${a}`));
-    Object.keys(w.services).forEach((key) => {
-      if (!key.includes("/")) problems.push({ file, object: owner, field: `workloads[${i}].services[${key}]`, message: `"${key}" must be "<namespace>/<hostname>"` });
-    });
+    if (w.networkMode !== "HOST_NETWORK") {
+      w.addresses.forEach((a, j) => claim(`ip:${w.network}/${a}`, owner, `workloads[${i}].workloadIps[${j}]`, `address ${w.network}/${a}`));
+    }
   });
   s.services.forEach((svc, i) => {
     const owner = `Service ${svc.namespace}/${svc.name}`;

@@ -1,6 +1,7 @@
 // The outbound decision, as a pure function over state (istio/ztunnel's
 // build_request): where a captured connection goes, over which protocol, and
 // which identity must answer. Everything else in outbound.ts carries it out.
+import { isIP } from "node:net";
 import { type SpiffeId, parseSpiffeId, spiffeId } from "../identity/mod.ts";
 import type { SocketAddress } from "../hbone/mod.ts";
 import type { GatewayAddress, Service, Workload } from "../xds/resources.ts";
@@ -61,7 +62,7 @@ export function buildRequest(input: BuildRequestInput): OutboundRequest {
   if (service) return toService(input, service);
   const workload = state.findWorkload(target.host, input.source.network);
   if (workload) return toWorkload(input, workload, target.port);
-  if (!/^[\d.:a-fA-F]+$/.test(target.host)) return refused("unknown-host", `unknown host ${target.host}`);
+  if (isIP(target.host) === 0) return refused("unknown-host", `unknown host ${target.host}`);
   if (!input.allowPassthrough) return refused("not-allowed", `${target.host}:${target.port} is outside the mesh and passthrough is off`);
   return { protocol: "passthrough", target: { address: target.host, port: target.port } };
 }
@@ -69,7 +70,8 @@ export function buildRequest(input: BuildRequestInput): OutboundRequest {
 function toService(input: BuildRequestInput, service: Service): OutboundRequest {
   const port = input.target.port;
   if (service.waypoint && !isWaypointOf(input.state, input.source, service.waypoint)) {
-    const vip = service.vips[0];
+    // Keep the VIP the application dialled; a hostname gets the first VIP.
+    const vip = service.vips.find((v) => v.address === input.target.host) ?? service.vips[0];
     if (!vip) return refused("no-waypoint", `service ${service.namespace}/${service.hostname} has a waypoint but no VIP`);
     return viaWaypoint(input, service.waypoint, { address: vip.address, port }, { service });
   }

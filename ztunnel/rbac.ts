@@ -105,13 +105,14 @@ function toBits(ip: string): number[] | undefined {
   const family = isIP(ip);
   if (family === 4) return ip.split(".").flatMap((o) => byteBits(Number(o)));
   if (family !== 6) return undefined;
-  const [head, tail] = ip.split("::") as [string, string | undefined];
+  // A dotted IPv4 tail (::ffff:10.1.2.3, 0:0:0:0:0:ffff:10.1.2.3) is two groups.
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  const hex = dotted
+    ? `${dotted[1]}${((Number(dotted[2]) << 8) | Number(dotted[3])).toString(16)}:${((Number(dotted[4]) << 8) | Number(dotted[5])).toString(16)}`
+    : ip;
+  const [head, tail] = hex.split("::") as [string, string | undefined];
   const h = head ? head.split(":") : [];
   const t = tail ? tail.split(":") : [];
-  if (t.length > 0 && t[t.length - 1]!.includes(".")) {
-    const v4 = t.pop()!.split(".").map(Number);
-    t.push(((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16));
-  }
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
   return groups.flatMap((g) => {
     const n = parseInt(g, 16);

@@ -28,7 +28,7 @@ export class ProxyState {
     this.snapshot = snapshot;
     for (const w of snapshot.workloads) {
       this.#byUid.set(w.uid, w);
-      for (const a of w.addresses) this.#byAddress.set(addrKey(w.network, a), w);
+      if (w.networkMode !== "HOST_NETWORK") for (const a of w.addresses) this.#byAddress.set(addrKey(w.network, normalizeIp(a)), w);
       for (const key of Object.keys(w.services)) {
         const list = this.#endpoints.get(key) ?? [];
         list.push({ workload: w, ports: w.services[key]! });
@@ -37,7 +37,7 @@ export class ProxyState {
     }
     for (const s of snapshot.services) {
       this.#serviceByKey.set(serviceKey(s), s);
-      for (const v of s.vips) this.#serviceByVip.set(addrKey(v.network, v.address), s);
+      for (const v of s.vips) this.#serviceByVip.set(addrKey(v.network, normalizeIp(v.address)), s);
       for (const host of hostAliases(s, clusterDomain)) if (!this.#serviceByHost.has(host)) this.#serviceByHost.set(host, s);
     }
     for (const p of snapshot.policies) {
