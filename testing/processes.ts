@@ -41,7 +41,15 @@ export function startProcess(cmd: string, args: string[], options: { env?: Recor
     child,
     lines,
     exited,
-    kill: (signal = "SIGTERM") => void child.kill(signal),
+    // process.kill, not child.kill: Deno's child_process reports a child it
+    // signalled itself as killed by the signal even when the child exits 0.
+    kill: (signal = "SIGTERM") => {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(child.pid, signal);
+        } catch { /* already gone */ }
+      }
+    },
     waitForLine(match, timeoutMs = 15_000) {
       const re = typeof match === "string" ? new RegExp(match.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : match;
       const seen = lines.find((l) => re.test(l));
