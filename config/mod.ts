@@ -1,3 +1,4 @@
 /** Config errors that name the file, object and field, shared by every config reader. @module */
 export * from "./errors.ts";
 export * from "./zod_problems.ts";
+export * from "./objects.ts";
