@@ -1,2 +1,3 @@
 /** Data-plane resources and (later) the delta-xDS protocol over JSON/HTTP. @module */
 export * from "./resources.ts";
+export * from "./protocol.ts";

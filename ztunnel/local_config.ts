@@ -11,7 +11,8 @@ import type {
   AddressRange, Authorization, DataPlaneSnapshot, GatewayAddress, NetworkAddress, PortMap, Service, StringMatch, Workload,
 } from "../xds/resources.ts";
 
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Largest config file accepted. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: "must be an IP address" });
 const port = z.number().int().min(0).max(65535);
@@ -178,10 +179,10 @@ export interface LocalConfigDefaults {
  * listing every problem with its file, object and field; returns nothing partial.
  */
 export function parseLocalConfig(text: string, file: string, defaults: LocalConfigDefaults): DataPlaneSnapshot {
-  if (text.length > MAX_FILE_BYTES) throw new ConfigError([{ file, field: "", message: `file is larger than ${MAX_FILE_BYTES} bytes` }]);
+  if (Buffer.byteLength(text) > MAX_FILE_BYTES) throw new ConfigError([{ file, field: "", message: `file is larger than ${MAX_FILE_BYTES} bytes` }]);
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({ file, field: "", message: `YAML: ${e.message.split("\n")[0]}` })));
+    throw new ConfigError(doc.errors.map((e) => ({ file, field: "", message: `YAML: ${e.message.split("\n")[0]!.replace(/:$/, "")}` })));
   }
   untagStringMatches(doc);
   let raw: unknown;

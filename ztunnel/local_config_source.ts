@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../config/mod.ts";
 import type { DataPlaneSnapshot } from "../xds/resources.ts";
-import { parseLocalConfig } from "./local_config.ts";
+import { MAX_FILE_BYTES, parseLocalConfig } from "./local_config.ts";
 
 /** Callbacks for {@link LocalConfigSource}. */
 export interface LocalConfigSourceOptions {
@@ -49,7 +49,7 @@ export class LocalConfigSource {
   /** Reloads now; returns whether the new version was applied. */
   reload(force = false): boolean {
     try {
-      const text = fs.readFileSync(this.options.file, "utf8");
+      const text = readLimited(this.options.file);
       if (!force && text === this.#lastText) return false;
       const snapshot = this.#read(text);
       this.options.onSnapshot(snapshot);
@@ -74,8 +74,9 @@ export class LocalConfigSource {
     let body = text;
     if (body === undefined) {
       try {
-        body = fs.readFileSync(this.options.file, "utf8");
+        body = readLimited(this.options.file);
       } catch (e) {
+        if (e instanceof ConfigError) throw e;
         throw new ConfigError([{ file: this.options.file, field: "", message: `cannot read: ${(e as Error).message}` }]);
       }
     }
@@ -85,4 +86,11 @@ export class LocalConfigSource {
     this.loadedAt = new Date();
     return snapshot;
   }
+}
+
+/** Reads the file unless it is larger than the parser would accept. */
+function readLimited(file: string): string {
+  const size = fs.statSync(file).size;
+  if (size > MAX_FILE_BYTES) throw new ConfigError([{ file, field: "", message: `file of ${size} bytes is larger than ${MAX_FILE_BYTES} bytes` }]);
+  return fs.readFileSync(file, "utf8");
 }

@@ -74,15 +74,16 @@ export class Socks5Listener {
     const reader = new HandshakeReader(socket, this.options.handshakeTimeoutMs ?? 10_000);
     const refuse = (reply: SocksReplyCode | null, message: string) => {
       this.options.onRefused?.(message, client);
+      // Fully close once the reply is out: the listener allows half-open sockets.
       if (reply === null) socket.destroy();
-      else socket.end(formatReply(reply));
+      else socket.end(formatReply(reply), () => socket.destroy());
       reader.release();
     };
     const greeting = await reader.next(parseGreeting);
     if (!greeting) return void reader.release();
     if (greeting.kind === "refuse") return refuse(greeting.reply, greeting.message);
     if (!greeting.noAuthOffered) {
-      socket.end(formatMethodSelection(false));
+      socket.end(formatMethodSelection(false), () => socket.destroy());
       return void reader.release();
     }
     socket.write(formatMethodSelection(true));
