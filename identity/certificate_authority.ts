@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { x509 } from "./_x509.ts";
-import { checkCsr, createCertificateRequest } from "./csr.ts";
+import { checkCsr, checkCsrUri, createCertificateRequest } from "./csr.ts";
 import { IdentityError } from "./errors.ts";
 import { generateKeyMaterial, importPrivateKeyPem, type SigningAlgorithm } from "./keys.ts";
 import { joinPem, splitPemCertificates } from "./pem.ts";
@@ -117,6 +117,20 @@ export class CertificateAuthority {
         `CSR identity ${formatSpiffeId(identity)} is not in trust domain "${this.trustDomain}"`,
       );
     }
+    return { identity, ...(await this.#signKey(publicKey, formatSpiffeId(identity), ttlSeconds)) };
+  }
+
+  /**
+   * Signs a CSR whose single URI SAN must be exactly `uri`: for the mesh's own
+   * parts (nodes, the controlplane), whose URIs are not workload identities.
+   */
+  async signUri(csrPem: string, uri: string, ttlSeconds: number): Promise<Omit<IssuedChain, "identity">> {
+    const { uri: requested, publicKey } = await checkCsrUri(csrPem);
+    if (requested !== uri) throw new IdentityError("ERR_CSR_INVALID", `CSR asks for ${requested}, expected ${uri}`);
+    return this.#signKey(publicKey, uri, ttlSeconds);
+  }
+
+  async #signKey(publicKey: x509.PublicKey, uri: string, ttlSeconds: number): Promise<Omit<IssuedChain, "identity">> {
     const ttl = Math.max(1, Math.min(ttlSeconds, this.maxTtlSeconds));
     const notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
     const notAfter = new Date(Math.min(Date.now() + ttl * 1000, this.signingCert.notAfter.getTime()));
@@ -134,12 +148,11 @@ export class CertificateAuthority {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
         // Critical because the subject is empty (RFC 5280 4.2.1.6).
-        new x509.SubjectAlternativeNameExtension([{ type: "url", value: formatSpiffeId(identity) }], true),
+        new x509.SubjectAlternativeNameExtension([{ type: "url", value: uri }], true),
         await x509.AuthorityKeyIdentifierExtension.create(this.signingCert),
       ],
     });
     return {
-      identity,
       chainPem: [cert.toString("pem") + "\n", ...this.caChainPem],
       serialNumber: cert.serialNumber,
       notBefore: cert.notBefore,

@@ -22,13 +22,8 @@ export interface CertificateRequest {
  * ```
  */
 export async function createCertificateRequest(identity: SpiffeId): Promise<CertificateRequest> {
-  const key = await generateKeyMaterial();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    keys: key.keys,
-    signingAlgorithm: WORKLOAD_KEY_ALGORITHM,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "url", value: formatSpiffeId(identity) }], true)],
-  });
-  return { identity, csrPem: csr.toString("pem"), key };
+  const { csrPem, key } = await createUriCertificateRequest(formatSpiffeId(identity));
+  return { identity, csrPem, key };
 }
 
 /** What a CA learns from a CSR after checking it. */
@@ -42,6 +37,16 @@ export interface CheckedCsr {
  * SAN and that it is a URI SAN holding a SPIFFE id.
  */
 export async function checkCsr(csrPem: string): Promise<CheckedCsr> {
+  const { uri, publicKey } = await checkCsrUri(csrPem);
+  try {
+    return { identity: parseSpiffeId(uri), publicKey };
+  } catch (cause) {
+    throw new IdentityError("ERR_CSR_INVALID", `CSR SAN: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Checks a CSR's signature and that it carries exactly one SAN, a URI; returns the URI. */
+export async function checkCsrUri(csrPem: string): Promise<{ uri: string; publicKey: x509.PublicKey }> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -54,9 +59,16 @@ export async function checkCsr(csrPem: string): Promise<CheckedCsr> {
   if (names.length !== 1) throw new IdentityError("ERR_CSR_INVALID", `CSR must carry exactly one SAN, found ${names.length}`);
   const san = names[0]!;
   if (san.type !== "url") throw new IdentityError("ERR_CSR_INVALID", `CSR SAN must be a URI, found ${san.type}`);
-  try {
-    return { identity: parseSpiffeId(san.value), publicKey: csr.publicKey };
-  } catch (cause) {
-    throw new IdentityError("ERR_CSR_INVALID", `CSR SAN: ${(cause as Error).message}`, { cause });
-  }
+  return { uri: san.value, publicKey: csr.publicKey };
+}
+
+/** Makes a key and a CSR for any URI (a node or the controlplane). */
+export async function createUriCertificateRequest(uri: string): Promise<{ csrPem: string; key: KeyMaterial }> {
+  const key = await generateKeyMaterial();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    keys: key.keys,
+    signingAlgorithm: WORKLOAD_KEY_ALGORITHM,
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "url", value: uri }], true)],
+  });
+  return { csrPem: csr.toString("pem"), key };
 }

@@ -13,3 +13,4 @@ export * from "./certificate_authority.ts";
 export * from "./workload_certificate.ts";
 export * from "./verify.ts";
 export * from "./renewal.ts";
+export * from "./system_identity.ts";
