@@ -2,3 +2,4 @@
 export * from "./errors.ts";
 export * from "./zod_problems.ts";
 export * from "./objects.ts";
+export * from "./flags.ts";

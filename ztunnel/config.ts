@@ -3,14 +3,7 @@
 import { isIP } from "node:net";
 import * as os from "node:os";
 import { z } from "zod";
-
-interface OptionSpec {
-  readonly flag: string;
-  readonly env?: string;
-  readonly kind: "string" | "number" | "boolean";
-  readonly default?: string | number | boolean;
-  readonly help: string;
-}
+import { FlagError, flagsHelp, type OptionSpec, parseFlags } from "../config/flags.ts";
 
 /** Every ztunnel option, documented where it is defined. */
 export const ZTUNNEL_OPTIONS = {
@@ -57,66 +50,17 @@ const schema = z.object({
 export type ZtunnelConfig = Readonly<z.output<typeof schema>>;
 
 /** Thrown for a bad flag or environment value; main prints it with --help's hint. */
-export class ZtunnelConfigError extends Error {}
+export const ZtunnelConfigError = FlagError;
 
 /** Reads flags (winning) and environment into a frozen config. */
 export function loadZtunnelConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZtunnelConfig {
-  const raw: Record<string, unknown> = {};
-  const byFlag = new Map<string, readonly [string, OptionSpec]>(
-    (Object.entries(ZTUNNEL_OPTIONS) as [string, OptionSpec][]).map(([key, spec]) => [spec.flag, [key, spec] as const]),
-  );
-  for (const [key, spec] of Object.entries(ZTUNNEL_OPTIONS) as [string, OptionSpec][]) {
-    const fromEnv = spec.env ? env[spec.env] : undefined;
-    raw[key] = fromEnv !== undefined && fromEnv !== "" ? coerce(spec, fromEnv, `$${spec.env}`) : spec.default;
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("--")) throw new ZtunnelConfigError(`unexpected argument "${arg}"`);
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const negated = name.startsWith("no-") && byFlag.get(name.slice(3))?.[1].kind === "boolean";
-    const entry = byFlag.get(negated ? name.slice(3) : name);
-    if (!entry) throw new ZtunnelConfigError(`unknown flag --${name}`);
-    const [key, spec] = entry;
-    if (spec.kind === "boolean") {
-      raw[key] = negated ? false : inline === undefined ? true : coerce(spec, inline, `--${name}`);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new ZtunnelConfigError(`--${name} needs a value`);
-    raw[key] = coerce(spec, value, `--${name}`);
-  }
-  raw.node ??= os.hostname();
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0]);
-    const spec = (ZTUNNEL_OPTIONS as Record<string, OptionSpec>)[key];
-    throw new ZtunnelConfigError(`--${spec?.flag ?? key}${spec?.env ? ` ($${spec.env})` : ""}: ${issue.message}`);
-  }
-  return Object.freeze(parsed.data);
-}
-
-function coerce(spec: OptionSpec, value: string, source: string): string | number | boolean {
-  if (spec.kind === "number") {
-    const n = Number(value);
-    if (!Number.isFinite(n)) throw new ZtunnelConfigError(`${source}: "${value}" is not a number`);
-    return n;
-  }
-  if (spec.kind === "boolean") {
-    if (/^(1|true|yes|on)$/i.test(value)) return true;
-    if (/^(0|false|no|off)$/i.test(value)) return false;
-    throw new ZtunnelConfigError(`${source}: "${value}" is not true or false`);
-  }
-  return value;
+  return parseFlags(ZTUNNEL_OPTIONS, schema, argv, env, (raw) => {
+    raw.node ??= os.hostname();
+  });
 }
 
 /** The --help text. */
 export function ztunnelHelp(): string {
-  const rows = (Object.values(ZTUNNEL_OPTIONS) as OptionSpec[]).map((o) => {
-    const flag = `--${o.flag}${o.kind === "boolean" ? "" : " <" + o.kind + ">"}`;
-    const extra = [o.env ? `$${o.env}` : "", o.default !== undefined ? `default ${o.default}` : ""].filter(Boolean).join(", ");
-    return `  ${flag.padEnd(30)} ${o.help}${extra ? ` [${extra}]` : ""}`;
-  });
   return [
     "ztunnel — Ambit's node proxy: captures workload traffic (SOCKS5), carries it over HBONE with each",
     "workload's SPIFFE identity, enforces L4 policy, and reports Istio's TCP metrics.",
@@ -124,8 +68,7 @@ export function ztunnelHelp(): string {
     "Usage: ztunnel [flags]",
     "",
     "Flags (each also read from the environment variable shown):",
-    ...rows,
-    "  --help                         show this help",
+    ...flagsHelp(ZTUNNEL_OPTIONS),
     "",
     "Signals: SIGTERM drains (stop accepting, let connections finish up to --drain-seconds, exit 0);",
     "SIGHUP reloads --local-config.",
