@@ -3,3 +3,5 @@ export * from "./errors.ts";
 export * from "./zod_problems.ts";
 export * from "./objects.ts";
 export * from "./flags.ts";
+export * from "./intake.ts";
+export * from "./kinds/mod.ts";

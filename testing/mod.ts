@@ -8,3 +8,4 @@ export * from "./runtime_command.ts";
 export * from "./peers.ts";
 export * from "./socks.ts";
 export * from "./mesh.ts";
+export * from "./controlplane.ts";

@@ -20,6 +20,8 @@ export interface XdsClientOptions {
   readonly apply: (typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[]) => ApplyResult;
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
   readonly backoff?: BackoffOptions;
+  /** Versions already held (a replacement client resuming where another left off). */
+  readonly initialVersions?: ReadonlyMap<TypeUrl, ReadonlyMap<string, string>>;
 }
 
 /** Counters for tests and the admin API. */
@@ -51,7 +53,7 @@ export class DeltaXdsClient {
 
   constructor(private readonly options: XdsClientOptions) {
     this.#http = new Http2Client(options.url, options.tls);
-    for (const t of options.types) this.#versions.set(t, new Map());
+    for (const t of options.types) this.#versions.set(t, new Map(options.initialVersions?.get(t)));
   }
 
   /** Runs until stop(): connect, read, reconnect. */

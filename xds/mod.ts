@@ -4,3 +4,4 @@ export * from "./protocol.ts";
 export * from "./server.ts";
 export * from "./client.ts";
 export * from "./http_routes.ts";
+export * from "./resource_schemas.ts";

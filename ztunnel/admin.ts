@@ -14,15 +14,17 @@ export interface AdminView {
   readonly certificates: () => CertificateInfo[];
   readonly connections: () => ConnectionInfo[];
   readonly pool: () => ConnectionPoolStats;
-  readonly configSource: () => { readonly kind: string; readonly path?: string; readonly lastError?: string; readonly loadedAt?: string };
+  readonly configSource: () => { readonly kind: string; readonly path?: string; readonly lastError?: string; readonly loadedAt?: string; readonly xds?: unknown };
   readonly log: Logger;
   readonly quit: () => void;
+  /** What the xDS client received (controlplane mode). */
+  readonly xds?: () => unknown;
 }
 
 /** The admin API: config dump, connections, logging level, quit. */
 export function adminApp(view: AdminView): Hono {
   const app = new Hono();
-  app.get("/", (c) => c.json({ endpoints: ["/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool"] }));
+  app.get("/", (c) => c.json({ endpoints: ["/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds"] }));
   app.get("/config_dump", (c) => {
     const s = view.state().snapshot;
     return c.json({
@@ -36,6 +38,7 @@ export function adminApp(view: AdminView): Hono {
   });
   app.get("/debug/connections", (c) => c.json({ connections: view.connections() }));
   app.get("/debug/pool", (c) => c.json(view.pool()));
+  app.get("/debug/xds", (c) => (view.xds ? c.json(view.xds()) : c.json({ error: "not in controlplane mode" }, 404)));
   app.get("/logging", (c) => c.json({ level: view.log.level }));
   app.post("/logging", (c) => {
     const level = c.req.query("level");

@@ -12,7 +12,10 @@ import { CertificateManager, type CertificateSource, LocalCaSource } from "./cer
 import type { ZtunnelConfig } from "./config.ts";
 import { ConnectionTracker } from "./connections.ts";
 import { Inbound } from "./inbound.ts";
+import { ControlplaneSession } from "./controlplane_session.ts";
 import { LocalConfigSource } from "./local_config_source.ts";
+import { XdsConfigSource } from "./xds_config_source.ts";
+import * as fs from "node:fs";
 import { Outbound } from "./outbound.ts";
 import { identityOf } from "./outbound_request.ts";
 import { Socks5Listener } from "./socks5.ts";
@@ -47,7 +50,16 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const listeners = new Map<string, WorkloadListeners>();
   const hboneAddress = (address: string) => ({ address, port: config.hbonePort });
 
-  const source = options.certificateSource ??
+  const session = config.controlplane
+    ? new ControlplaneSession({
+      url: config.controlplane,
+      node: config.node,
+      trustDomain: config.trustDomain,
+      caPem: config.controlplaneCa ? fs.readFileSync(config.controlplaneCa, "utf8") : undefined,
+      joinToken: config.joinToken,
+    }, config.certTtl)
+    : undefined;
+  const source = options.certificateSource ?? session ??
     new LocalCaSource(await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain }), config.certTtl);
   const certificates = new CertificateManager(source, log, (cert) => rotateListeners(cert));
   const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs });
@@ -138,8 +150,24 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   configSource?.loadInitial();
   configSource?.watch();
+  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot }) : undefined;
+  if (xdsSource) {
+    // The controlplane may be down at start: keep trying, unready until the first state is in.
+    void (async () => {
+      for (let attempt = 1;; attempt++) {
+        try {
+          await xdsSource.start();
+          return;
+        } catch (e) {
+          log.warn("xds", "cannot reach the controlplane yet", { attempt, error: (e as Error).message });
+          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+        }
+      }
+    })();
+  }
 
   const notReadyReason = () => {
+    if (xdsSource && !xdsSource.client?.synced) return "waiting for the first xDS response of each type";
     if (!loaded) return "no config loaded yet";
     if (!certificates.allReady()) return "certificates pending";
     const localAddresses = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE").flatMap((w) => w.addresses);
@@ -153,6 +181,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     draining ??= (async () => {
       log.info("ztunnel", "draining", { open: tracker.size, deadlineSeconds: config.drainSeconds });
       configSource?.stop();
+      xdsSource?.stop();
       await Promise.all([...listeners.values()].map((l) => l.socks.stopAccepting()));
       hbone.stopAccepting();
       const left = await tracker.drain(config.drainSeconds * 1000);
@@ -175,14 +204,28 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       certificates: () => certificates.list(),
       connections: () => tracker.list(),
       pool: () => pool.stats(),
-      configSource: () => ({
-        kind: configSource ? "file" : "none",
-        path: config.localConfig,
-        lastError: configSource?.lastError,
-        loadedAt: configSource?.loadedAt?.toISOString(),
-      }),
+      configSource: () =>
+        xdsSource
+          ? { kind: "xds", path: config.controlplane, xds: xdsSource.client?.stats() }
+          : {
+            kind: configSource ? "file" : "none",
+            path: config.localConfig,
+            lastError: configSource?.lastError,
+            loadedAt: configSource?.loadedAt?.toISOString(),
+          },
       log,
       quit: () => void drain().then(() => process.exit(0)),
+      xds: xdsSource && (() => ({
+        stats: xdsSource.client?.stats(),
+        // Each response as names only: enough to see what a push carried.
+        received: xdsSource.client?.received.map((r) => ({
+          typeUrl: r.typeUrl,
+          nonce: r.nonce,
+          systemVersionInfo: r.systemVersionInfo,
+          resources: r.resources.map((x) => x.name),
+          removedResources: r.removedResources,
+        })),
+      })),
     }).fetch,
   }));
   servers.push(serveHttp({ hostname: config.address, port: config.metricsPort, fetch: metricsApp(metrics.registry).fetch }));

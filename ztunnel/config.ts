@@ -10,6 +10,9 @@ export const ZTUNNEL_OPTIONS = {
   node: { flag: "node", env: "NODE_NAME", kind: "string", help: "this node's name; workloads with this `node` are served here (default: host name)" },
   address: { flag: "address", env: "ZTUNNEL_ADDRESS", kind: "string", default: "127.0.0.1", help: "the node's own address: admin, metrics and readiness listen here" },
   localConfig: { flag: "local-config", env: "LOCAL_XDS_PATH", kind: "string", help: "istio/ztunnel local config file (workloads, services, policies); reloaded on change and SIGHUP" },
+  controlplane: { flag: "controlplane", env: "AMBIT_CONTROLPLANE", kind: "string", help: "controlplane URL (https://ip:15012, or http:// for a loopback dev endpoint): state over delta xDS, certificates by CSR" },
+  joinToken: { flag: "join-token", env: "AMBIT_JOIN_TOKEN", kind: "string", help: "this node's join token (from `ambit node token create`), exchanged for a node certificate" },
+  controlplaneCa: { flag: "controlplane-ca", env: "AMBIT_CONTROLPLANE_CA", kind: "string", help: "PEM file with the root that signed the controlplane's certificate" },
   caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", default: ".ambit/ca", help: "dev CA directory shared by the ztunnels of one machine (root created on first use)" },
   trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
   clusterDomain: { flag: "cluster-domain", env: "CLUSTER_DOMAIN", kind: "string", default: "cluster.local", help: "DNS suffix of service host names (name.ns.svc.<domain>)" },
@@ -30,6 +33,9 @@ const schema = z.object({
   node: z.string().min(1),
   address: z.string().refine((a) => isIP(a) !== 0, "must be an IP address"),
   localConfig: z.string().optional(),
+  controlplane: z.string().regex(/^https?:\/\/[^/]+$/, "must be http(s)://host:port").optional(),
+  joinToken: z.string().optional(),
+  controlplaneCa: z.string().optional(),
   caDir: z.string().min(1),
   trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
   clusterDomain: z.string().min(1),
@@ -49,12 +55,18 @@ const schema = z.object({
 /** Validated ztunnel settings. */
 export type ZtunnelConfig = Readonly<z.output<typeof schema>>;
 
+const refined = schema.superRefine((c, ctx) => {
+  if (c.localConfig && c.controlplane) ctx.addIssue({ code: "custom", path: ["controlplane"], message: "use either --local-config or --controlplane, not both" });
+  if (c.controlplane?.startsWith("https:") && !c.controlplaneCa) ctx.addIssue({ code: "custom", path: ["controlplaneCa"], message: "is required with an https controlplane" });
+  if (c.controlplane?.startsWith("https:") && !c.joinToken) ctx.addIssue({ code: "custom", path: ["joinToken"], message: "is required with an https controlplane" });
+});
+
 /** Thrown for a bad flag or environment value; main prints it with --help's hint. */
 export const ZtunnelConfigError = FlagError;
 
 /** Reads flags (winning) and environment into a frozen config. */
 export function loadZtunnelConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZtunnelConfig {
-  return parseFlags(ZTUNNEL_OPTIONS, schema, argv, env, (raw) => {
+  return parseFlags(ZTUNNEL_OPTIONS, refined, argv, env, (raw) => {
     raw.node ??= os.hostname();
   });
 }

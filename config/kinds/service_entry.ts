@@ -1,0 +1,56 @@
+// networking.istio.io ServiceEntry: adds a service (often outside the mesh)
+// to the registry, with its hosts, ports and endpoints.
+import { z } from "zod";
+import { checkUnique, dnsLabel, hostname, ipOrCidr, isIpAddress, labelMap, port } from "./_common.ts";
+import { anyStatus, envelope } from "./_meta.ts";
+import { checkWorkloadEntry, ISTIO_NETWORKING_VERSIONS, workloadEntryFields } from "./workload_entry.ts";
+
+const PROTOCOLS = new Set(["HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "HTTP_PROXY", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP"]);
+
+/** `spec.ports[]` of a ServiceEntry. */
+export const ServiceEntryPortSchema = z.strictObject({
+  number: port,
+  protocol: z.string().refine((p) => PROTOCOLS.has(p.toUpperCase()), {
+    error: (i) => `${JSON.stringify(i.input)} must be one of ${[...PROTOCOLS].join(", ")}`,
+  }).optional(),
+  name: dnsLabel,
+  targetPort: port.optional(),
+});
+
+/** ServiceEntry `spec`. */
+export const ServiceEntrySpecSchema = z.strictObject({
+  hosts: z.array(hostname).min(1),
+  addresses: z.array(ipOrCidr).optional(),
+  ports: z.array(ServiceEntryPortSchema).optional(),
+  location: z.enum(["MESH_EXTERNAL", "MESH_INTERNAL"]).optional(),
+  resolution: z.enum(["NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN"]).optional(),
+  endpoints: z.array(z.strictObject(workloadEntryFields)).optional(),
+  workloadSelector: z.strictObject({ labels: labelMap.optional() }).optional(),
+  exportTo: z.array(z.string()).optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+}).superRefine((spec, ctx) => {
+  if (spec.endpoints && spec.workloadSelector) {
+    ctx.addIssue({ code: "custom", path: ["workloadSelector"], message: "only one of endpoints or workloadSelector may be set" });
+  }
+  if ((spec.resolution ?? "NONE") === "NONE" && (spec.endpoints ?? []).length > 0) {
+    ctx.addIssue({ code: "custom", path: ["endpoints"], message: "must be empty when resolution is NONE" });
+  }
+  spec.endpoints?.forEach((e, i) => {
+    checkWorkloadEntry(e, ctx, ["endpoints", i]);
+    if (spec.resolution === "STATIC" && e.address && !isIpAddress(e.address) && !e.address.startsWith("unix://")) {
+      ctx.addIssue({ code: "custom", path: ["endpoints", i, "address"], message: `${JSON.stringify(e.address)} must be an IP address when resolution is STATIC` });
+    }
+  });
+  checkUnique(spec.ports, (p) => p.number, ctx, ["ports"], "port number");
+  checkUnique(spec.ports, (p) => p.name, ctx, ["ports"], "port name");
+});
+
+/** A whole ServiceEntry object. */
+export const ServiceEntrySchema = z.strictObject({
+  ...envelope(ISTIO_NETWORKING_VERSIONS, "ServiceEntry", { namespaced: true }),
+  spec: ServiceEntrySpecSchema,
+  status: anyStatus,
+});
+
+/** An Istio ServiceEntry as Ambit stores it. */
+export type ServiceEntry = z.output<typeof ServiceEntrySchema>;

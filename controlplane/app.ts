@@ -1,0 +1,143 @@
+// Wires the controlplane: state directory → store, nodes, CA → translation →
+// xDS → HTTP routes → listeners. Everything that changes config goes through the
+// store; everything else reads the DataPlane it feeds.
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Hono } from "hono";
+import { ConfigError } from "../config/errors.ts";
+import { parseConfig } from "../config/intake.ts";
+import { CertificateAuthority, controlplaneUri, createUriCertificateRequest, joinPem } from "../identity/mod.ts";
+import { type Http2Listener, serveHttp2 } from "../runtime/mod.ts";
+import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
+import { DeltaXdsServer } from "../xds/server.ts";
+import { xdsRoutes } from "../xds/http_routes.ts";
+import { type Caller, identifyCaller, type RequestEnv } from "./caller.ts";
+import { type ControlplaneConfig, splitHostPort } from "./config.ts";
+import { DataPlane } from "./dataplane.ts";
+import { NodeRegistry } from "./node_registry.ts";
+import { caRoutes } from "./routes/ca_routes.ts";
+import { configRoutes } from "./routes/config_routes.ts";
+import { nodeRoutes } from "./routes/node_routes.ts";
+import { writeFileDurably } from "./store/durable_file.ts";
+import { ObjectStore } from "./store/object_store.ts";
+
+/** A running controlplane. */
+export interface Controlplane {
+  readonly config: ControlplaneConfig;
+  /** `https://ip:port` of the TLS endpoint. */
+  readonly url: string;
+  /** `http://ip:port` of the dev endpoint, when on. */
+  readonly devUrl?: string;
+  readonly adminToken: string;
+  /** PEM roots: what clients verify the controlplane's certificate with. */
+  readonly rootCertPem: string;
+  readonly store: ObjectStore;
+  readonly log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Starts a controlplane. */
+export async function startControlplane(config: ControlplaneConfig, options: { log?: Logger } = {}): Promise<Controlplane> {
+  const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
+  fs.mkdirSync(config.stateDir, { recursive: true });
+  const adminToken = loadOrCreateAdminToken(path.join(config.stateDir, "admin-token"));
+  const store = ObjectStore.open(path.join(config.stateDir, "store"));
+  const nodes = new NodeRegistry(config.stateDir);
+  const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
+  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem });
+  dataplane.update(store.list());
+  const xds = new DeltaXdsServer({
+    resourcesFor: () => dataplane.desired(),
+    systemVersion: () => String(store.revision),
+    onEvent: (event, fields) => log.info("xds", event, fields),
+  });
+  store.onChange(() => {
+    dataplane.update(store.list());
+    xds.notifyChanged();
+  });
+  if (config.configDir) applyConfigDir(config.configDir, store, log);
+
+  const app = new Hono<{ Bindings: RequestEnv; Variables: { caller: Caller } }>();
+  const identify = (req: Request, env: unknown) => identifyCaller(req, env as RequestEnv, { adminToken, trustDomain: config.trustDomain, nodes });
+  app.use("*", async (c, next) => {
+    c.set("caller", identify(c.req.raw, c.env));
+    await next();
+  });
+  app.use("/api/v1/*", async (c, next) => {
+    const caller = c.get("caller");
+    if (caller.kind === "admin" || caller.kind === "dev") return next();
+    if (caller.kind === "node") return c.json({ error: `node ${caller.node} may not use the admin API` }, 403);
+    return c.json({ error: caller.reason ?? "the admin API needs the admin token (Authorization: Bearer <token>)" }, 401);
+  });
+  app.get("/healthz/ready", (c) => c.text("ready\n"));
+  app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
+  app.route("/", configRoutes(store, dataplane));
+  app.route("/", nodeRoutes(nodes, ca, xds));
+  app.route("/", caRoutes(ca, dataplane, log));
+  app.route("/", xdsRoutes(xds, (req, env, node) => {
+    const caller = identify(req, env);
+    if (caller.kind === "dev") return undefined;
+    if (caller.kind === "node") return caller.node === node.nodeName ? undefined : `node ${caller.node} may not subscribe as ${node.nodeName}`;
+    return caller.kind === "anonymous" && caller.reason ? caller.reason : "xDS needs a node certificate";
+  }));
+  app.onError((e, c) => {
+    log.error("api", "request failed", { path: c.req.path, error: e.message });
+    return c.json({ error: e.message }, 500);
+  });
+
+  // The serving certificate names the controlplane, never a workload or node.
+  const request = await createUriCertificateRequest(controlplaneUri(config.trustDomain));
+  const serving = await ca.signUri(request.csrPem, controlplaneUri(config.trustDomain), config.maxCertTtl);
+  const listeners: Http2Listener[] = [];
+  const tlsAt = splitHostPort(config.listen);
+  listeners.push(await serveHttp2({
+    hostname: tlsAt.address,
+    port: tlsAt.port,
+    fetch: (req, env) => app.fetch(req, env),
+    tls: { cert: joinPem(serving.chainPem), key: request.key.privateKeyPem, ca: joinPem(ca.trustBundlePem) },
+  }));
+  const url = `https://${config.listen.replace(/:\d+$/, `:${listeners[0]!.port}`)}`;
+  let devUrl: string | undefined;
+  if (config.devListen) {
+    const devAt = splitHostPort(config.devListen);
+    const dev = await serveHttp2({ hostname: devAt.address, port: devAt.port, fetch: (req, env) => app.fetch(req, { ...env, dev: true }) });
+    listeners.push(dev);
+    devUrl = `http://${devAt.address}:${dev.port}`;
+    log.warn("controlplane", "dev listener: NO authentication on this loopback endpoint", { url: devUrl });
+  }
+  log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, objects: store.list().length });
+  return {
+    config,
+    url,
+    devUrl,
+    adminToken,
+    rootCertPem: joinPem(ca.trustBundlePem),
+    store,
+    log,
+    stop: async () => {
+      xds.close();
+      await Promise.all(listeners.map((l) => l.close()));
+    },
+  };
+}
+
+function loadOrCreateAdminToken(file: string): string {
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const token = randomBytes(32).toString("base64url");
+  writeFileDurably(file, token + "\n", 0o600);
+  return token;
+}
+
+/** Applies each YAML/JSON file of the config directory; a bad file is reported and skipped. */
+function applyConfigDir(dir: string, store: ObjectStore, log: Logger): void {
+  for (const name of fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+    const file = path.join(dir, name);
+    try {
+      const { objects } = parseConfig(fs.readFileSync(file, "utf8"), file);
+      store.apply(objects, `config-dir:${file}`);
+    } catch (e) {
+      log.error("config", "config file rejected", { file, error: e instanceof ConfigError ? e.message : (e as Error).message });
+    }
+  }
+}

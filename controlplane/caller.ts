@@ -1,0 +1,45 @@
+// Who is calling, decided once per request from the connection and headers:
+// an admin (the admin token), a node (its node certificate), anyone on the
+// dev listener, or anonymous. Routes state which callers they take.
+import { timingSafeEqual } from "node:crypto";
+import { parseNodeUri, uriSans } from "../identity/mod.ts";
+import type { Http2PeerInfo } from "../runtime/mod.ts";
+import type { NodeRegistry } from "./node_registry.ts";
+
+/** The authenticated caller of one request. */
+export type Caller =
+  | { readonly kind: "admin"; readonly name: string }
+  | { readonly kind: "node"; readonly node: string }
+  | { readonly kind: "dev"; readonly name: string }
+  | { readonly kind: "anonymous"; readonly reason?: string };
+
+/** What the transport passes to the app per request. */
+export interface RequestEnv extends Http2PeerInfo {
+  /** True on the loopback dev listener: no authentication. */
+  readonly dev?: boolean;
+}
+
+/** Decides who is calling. */
+export function identifyCaller(request: Request, env: RequestEnv, ctx: { adminToken: string; trustDomain: string; nodes: NodeRegistry }): Caller {
+  if (env.dev) return { kind: "dev", name: `dev@${env.remoteAddress}` };
+  const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+  if (bearer && equal(bearer, ctx.adminToken)) return { kind: "admin", name: "admin-token" };
+  for (const uri of uriSans(env.peerSubjectAltName)) {
+    const node = parseNodeUri(uri, ctx.trustDomain);
+    if (!node) continue;
+    if (!ctx.nodes.isActive(node)) return { kind: "anonymous", reason: `node ${node} is revoked` };
+    return { kind: "node", node };
+  }
+  return { kind: "anonymous" };
+}
+
+function equal(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A short description for the audit log. */
+export function describeCaller(c: Caller): string {
+  return c.kind === "node" ? `node:${c.node}` : c.kind === "anonymous" ? "anonymous" : c.name;
+}

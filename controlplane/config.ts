@@ -1,0 +1,75 @@
+// The controlplane's settings: every flag with its environment variable and
+// default, parsed once, validated and frozen. `--help` comes from the same table.
+import { isIP } from "node:net";
+import * as path from "node:path";
+import { z } from "zod";
+import { FlagError, flagsHelp, type OptionSpec, parseFlags } from "../config/flags.ts";
+
+/** Every controlplane option. */
+export const CONTROLPLANE_OPTIONS = {
+  stateDir: { flag: "state-dir", env: "AMBIT_STATE_DIR", kind: "string", default: ".ambit/controlplane", help: "where applied config, nodes, the admin token and the CA live" },
+  listen: { flag: "listen", env: "AMBIT_LISTEN", kind: "string", default: "127.0.0.1:15012", help: "TLS endpoint (HTTP/2): config API (admin token), xDS and CA (node certificates), node join" },
+  devListen: { flag: "dev-listen", env: "AMBIT_DEV_LISTEN", kind: "string", default: "", help: "loopback-only cleartext endpoint with NO authentication, for local dev (e.g. 127.0.0.1:15010); off when empty" },
+  trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
+  caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", help: "CA files (Istio plug-in layout: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); a root is created when empty [default <state-dir>/ca]" },
+  maxCertTtl: { flag: "max-cert-ttl", env: "AMBIT_MAX_CERT_TTL", kind: "number", default: 90 * 24 * 3600, help: "longest workload certificate lifetime, seconds" },
+  configDir: { flag: "config-dir", env: "AMBIT_CONFIG_DIR", kind: "string", default: "", help: "a directory of YAML/JSON config applied at start" },
+  rootNamespace: { flag: "root-namespace", env: "AMBIT_ROOT_NAMESPACE", kind: "string", default: "istio-system", help: "policies here apply mesh-wide" },
+  clusterId: { flag: "cluster-id", env: "CLUSTER_ID", kind: "string", default: "Kubernetes", help: "cluster name in workload uids and metrics" },
+  clusterDomain: { flag: "cluster-domain", env: "CLUSTER_DOMAIN", kind: "string", default: "cluster.local", help: "DNS suffix of service host names" },
+  vipRange: { flag: "vip-range", env: "AMBIT_VIP_RANGE", kind: "string", default: "240.240.0.0/16", help: "where VIPs are allocated for services that have none" },
+  logLevel: { flag: "log-level", env: "LOG_LEVEL", kind: "string", default: "info", help: "debug, info, warn or error" },
+  logFormat: { flag: "log-format", env: "LOG_FORMAT", kind: "string", default: "text", help: "text or json" },
+} as const satisfies Record<string, OptionSpec>;
+
+const hostPort = z.string().refine((s) => {
+  const m = /^(.*):(\d+)$/.exec(s);
+  return !!m && isIP(m[1]!.replace(/^\[|\]$/g, "")) !== 0 && Number(m[2]) <= 65535;
+}, "must be <ip>:<port>");
+
+const schema = z.object({
+  stateDir: z.string().min(1),
+  listen: hostPort,
+  devListen: z.union([z.literal(""), hostPort.refine((s) => /^(127\.|\[::1\]:)/.test(s), "must be a loopback address: it has no authentication")]),
+  trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
+  caDir: z.string().min(1),
+  maxCertTtl: z.number().int().min(60),
+  configDir: z.string(),
+  rootNamespace: z.string().min(1),
+  clusterId: z.string().min(1),
+  clusterDomain: z.string().min(1),
+  vipRange: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "must be an IPv4 CIDR"),
+  logLevel: z.enum(["debug", "info", "warn", "error"]),
+  logFormat: z.enum(["text", "json"]),
+});
+
+/** Validated controlplane settings. */
+export type ControlplaneConfig = Readonly<z.output<typeof schema>>;
+export { FlagError as ControlplaneConfigError };
+
+/** Reads flags and environment into a frozen config. */
+export function loadControlplaneConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ControlplaneConfig {
+  return parseFlags(CONTROLPLANE_OPTIONS, schema, argv, env, (raw) => {
+    raw.caDir ??= path.join(String(raw.stateDir), "ca");
+  });
+}
+
+/** Splits "ip:port". */
+export function splitHostPort(s: string): { address: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(s)!;
+  return { address: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+}
+
+/** The --help text. */
+export function controlplaneHelp(): string {
+  return [
+    "controlplane — Ambit's istiod: reads Istio / Gateway API / Kubernetes YAML, keeps it, streams each",
+    "node's data-plane state over delta xDS, and is the CA that signs workload certificates for the",
+    "workloads on the asking node only.",
+    "",
+    "Usage: controlplane [flags]",
+    "",
+    "Flags (each also read from the environment variable shown):",
+    ...flagsHelp(CONTROLPLANE_OPTIONS),
+  ].join("\n");
+}

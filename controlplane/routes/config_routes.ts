@@ -1,0 +1,65 @@
+// The config API: apply, delete, get, audit. app.ts lets only the admin (or the
+// dev listener) reach /api/v1: a node's certificate can never change config.
+import { Hono } from "hono";
+import { ConfigError } from "../../config/errors.ts";
+import { parseConfig } from "../../config/intake.ts";
+import { objectKey } from "../../config/objects.ts";
+import { type Caller, describeCaller } from "../caller.ts";
+import type { DataPlane } from "../dataplane.ts";
+import type { ObjectStore } from "../store/object_store.ts";
+
+export type Env = { Variables: { caller: Caller } };
+
+/** Config routes under /api/v1. */
+export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env> {
+  const app = new Hono<Env>();
+  const intake = async (c: { req: { text(): Promise<string>; header(n: string): string | undefined; query(n: string): string | undefined } }) => {
+    const file = c.req.header("x-ambit-filename") || "<api>";
+    const validate = c.req.query("validate") === "warn" ? "warn" as const : "strict" as const;
+    return parseConfig(await c.req.text(), file, { validate });
+  };
+
+  app.post("/api/v1/apply", async (c) => {
+    try {
+      const { objects, warnings } = await intake(c);
+      const changes = store.apply(objects, describeCaller(c.get("caller")), { dryRun: c.req.query("dryRun") === "true" });
+      return c.json({ changes, warnings });
+    } catch (e) {
+      if (e instanceof ConfigError) return c.json({ error: e.message, problems: e.problems }, 400);
+      throw e;
+    }
+  });
+
+  app.post("/api/v1/delete", async (c) => {
+    try {
+      const { objects } = await intake(c);
+      return c.json({ changes: store.delete(objects, describeCaller(c.get("caller")), { dryRun: c.req.query("dryRun") === "true" }) });
+    } catch (e) {
+      if (e instanceof ConfigError) return c.json({ error: e.message, problems: e.problems }, 400);
+      throw e;
+    }
+  });
+
+  app.delete("/api/v1/objects/:kind/:namespace/:name", (c) => {
+    const { kind, namespace, name } = c.req.param();
+    const [change] = store.delete([{ kind, metadata: { name, namespace: namespace === "_" ? undefined : namespace } }], describeCaller(c.get("caller")));
+    return c.json({ changes: [change] }, change!.verb === "not found" ? 404 : 200);
+  });
+
+  const withStatus = (o: ReturnType<ObjectStore["list"]>[number]) => {
+    const conditions = dataplane.statusOf(objectKey(o));
+    return conditions ? { ...o, status: { ...(o.status as object | undefined), conditions } } : o;
+  };
+  app.get("/api/v1/objects", (c) => {
+    const items = store.list({ kind: c.req.query("kind"), namespace: c.req.query("namespace") }).map(withStatus);
+    return c.json({ apiVersion: "v1", kind: "List", items });
+  });
+  app.get("/api/v1/objects/:kind/:namespace/:name", (c) => {
+    const { kind, namespace, name } = c.req.param();
+    const o = store.get(kind, namespace === "_" ? undefined : namespace, name);
+    return o ? c.json(withStatus(o)) : c.json({ error: `${kind} ${namespace}/${name} not found` }, 404);
+  });
+  app.get("/api/v1/audit", (c) => c.json({ entries: store.audit(Number(c.req.query("limit") ?? 100)) }));
+  app.get("/api/v1/dataplane", (c) => c.json({ generation: dataplane.generation, ...dataplane.snapshot, warnings: dataplane.warnings }));
+  return app;
+}

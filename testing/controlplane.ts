@@ -1,0 +1,101 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Http2Client } from "../runtime/http2_client.ts";
+import { loopbackAddress } from "./loopback.ts";
+import { waitReady, type TestNode } from "./mesh.ts";
+import { startProcess, type TestProcess } from "./processes.ts";
+import { runtimeCommand } from "./runtime_command.ts";
+
+/** A controlplane process started for a test, with an admin client. */
+export interface TestControlplane {
+  readonly address: string;
+  readonly url: string;
+  readonly stateDir: string;
+  readonly rootCertFile: string;
+  proc: TestProcess;
+  /** Admin client (bearer token) on the TLS endpoint. */
+  admin: Http2Client;
+  /** POSTs YAML to /api/v1/apply as the admin; returns status and JSON body. */
+  apply(yaml: string, file?: string, query?: string): Promise<{ status: number; body: any }>;
+  del(yaml: string): Promise<{ status: number; body: any }>;
+  token(node: string): Promise<string>;
+  /** Kills it (SIGKILL by default) and waits for it to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same address and state directory. */
+  restart(): Promise<void>;
+}
+
+/** Starts a controlplane on its own loopback address with a fresh (or given) state directory. */
+export async function startTestControlplane(extraArgs: string[] = [], stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-cp-"))): Promise<TestControlplane> {
+  const address = loopbackAddress();
+  const url = `https://${address}:15012`;
+  const launch = async () => {
+    const [cmd, args] = runtimeCommand("controlplane/main.ts", ["--state-dir", stateDir, "--listen", `${address}:15012`, ...extraArgs]);
+    const proc = startProcess(cmd, args);
+    await proc.waitForLine(/controlplane\tready/, 20_000);
+    return proc;
+  };
+  const proc = await launch();
+  const rootCertFile = path.join(stateDir, "ca", "root-cert.pem");
+  const adminClient = () =>
+    new Http2Client(url, {
+      ca: fs.readFileSync(rootCertFile, "utf8"),
+      checkServerIdentity: () => undefined,
+    });
+  const adminToken = () => fs.readFileSync(path.join(stateDir, "admin-token"), "utf8").trim();
+  const send = async (p: string, yaml: string, file: string) => {
+    const res = await cp.admin.request("POST", p, { body: yaml, headers: { authorization: `Bearer ${adminToken()}`, "content-type": "application/yaml", "x-ambit-filename": file }, timeoutMs: 30_000 });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const cp: TestControlplane = {
+    address,
+    url,
+    stateDir,
+    rootCertFile,
+    proc,
+    admin: adminClient(),
+    apply: (yaml, file = "test.yaml", query = "") => send(`/api/v1/apply${query}`, yaml, file),
+    del: (yaml) => send("/api/v1/delete", yaml, "test.yaml"),
+    token: async (node) => (await cp.admin.json<{ token: string }>("POST", `/api/v1/nodes/${node}/token`, {}, { authorization: `Bearer ${adminToken()}` })).token,
+    kill: async (signal = "SIGKILL") => {
+      cp.proc.kill(signal);
+      await cp.proc.exited;
+      cp.admin.close();
+    },
+    restart: async () => {
+      cp.proc = await launch();
+      cp.admin = adminClient();
+    },
+  };
+  return cp;
+}
+
+/** Starts ztunnels that join `cp` with fresh join tokens. */
+export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], extraArgs: string[] = []): Promise<{ nodes: Record<string, TestNode>; stop(): Promise<void> }> {
+  const nodes: Record<string, TestNode> = {};
+  for (const name of nodeNames) {
+    const address = loopbackAddress();
+    const token = await cp.token(name);
+    const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
+      "--node", name, "--address", address, "--controlplane", cp.url, "--join-token", token, "--controlplane-ca", cp.rootCertFile, ...extraArgs,
+    ]);
+    const proc = startProcess(cmd, args);
+    nodes[name] = {
+      name,
+      address,
+      proc,
+      admin: (p, init) => fetch(`http://${address}:15000${p}`, init),
+      metrics: () => fetch(`http://${address}:15020/metrics`).then((r) => r.text()),
+    };
+  }
+  await Promise.all(Object.values(nodes).map((n) => waitReady(n)));
+  return {
+    nodes,
+    stop: async () => {
+      for (const n of Object.values(nodes)) n.proc.kill("SIGKILL");
+      await Promise.all(Object.values(nodes).map((n) => n.proc.exited));
+    },
+  };
+}

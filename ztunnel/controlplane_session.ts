@@ -1,0 +1,108 @@
+// How a ztunnel talks to its controlplane: over TLS it first proves it is its
+// node with the join token, getting a node certificate, and from then on uses
+// that certificate for xDS and CSRs (re-joining at the certificate's half life).
+// On a loopback dev endpoint (http://) there is no TLS and no join.
+import {
+  controlplaneUri, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
+  uriSans, type WorkloadCertificate,
+} from "../identity/mod.ts";
+import { Http2Client, type Http2ClientTls } from "../runtime/mod.ts";
+import type { CertificateSource } from "./certificates.ts";
+
+/** Where the controlplane is and how to trust it. */
+export interface ControlplaneEndpoint {
+  readonly url: string;
+  readonly node: string;
+  readonly trustDomain: string;
+  /** PEM roots that signed the controlplane's certificate (required for https). */
+  readonly caPem?: string;
+  readonly joinToken?: string;
+}
+
+/** A joined connection to the controlplane. */
+export class ControlplaneSession implements CertificateSource {
+  #tls: Http2ClientTls | undefined;
+  #api: Http2Client | undefined;
+  #nodeCertNotAfter: Date | undefined;
+  #trustBundle: readonly string[] = [];
+
+  constructor(readonly endpoint: ControlplaneEndpoint, private readonly certTtlSeconds: number) {
+    if (endpoint.url.startsWith("https:") && !endpoint.caPem) throw new Error("--controlplane-ca is required for an https controlplane");
+  }
+
+  get secure(): boolean {
+    return this.endpoint.url.startsWith("https:");
+  }
+
+  /** TLS settings for xDS and CA calls (the node certificate), once joined. */
+  get tls(): Http2ClientTls | undefined {
+    return this.#tls;
+  }
+
+  /** When the node certificate should be renewed by joining again. */
+  get renewAt(): Date | undefined {
+    if (!this.#nodeCertNotAfter) return undefined;
+    return new Date(Date.now() + (this.#nodeCertNotAfter.getTime() - Date.now()) / 2);
+  }
+
+  /** Roots learned from the controlplane (join answer, xDS TrustBundle). */
+  set trustBundle(roots: readonly string[]) {
+    this.#trustBundle = roots;
+  }
+
+  /** Obtains (or renews) the node certificate with the join token. */
+  async join(): Promise<void> {
+    if (!this.secure) {
+      this.#api = new Http2Client(this.endpoint.url);
+      return;
+    }
+    if (!this.endpoint.joinToken) throw new Error("--join-token is required to join an https controlplane");
+    const checkServerIdentity = verifyControlplane(this.endpoint.trustDomain);
+    const anonymous = new Http2Client(this.endpoint.url, { ca: this.endpoint.caPem, checkServerIdentity });
+    try {
+      const { csrPem, key } = await createUriCertificateRequest(nodeUri(this.endpoint.trustDomain, this.endpoint.node));
+      const res = await anonymous.json<{ certChain: string[]; trustBundle: string[]; notAfter: string }>("POST", "/nodes/v1/join", { csr: csrPem }, {
+        authorization: `Bearer ${this.endpoint.joinToken}`,
+      });
+      this.#tls = { ca: this.endpoint.caPem, cert: joinPem(res.certChain), key: key.privateKeyPem, checkServerIdentity };
+      this.#nodeCertNotAfter = new Date(res.notAfter);
+      this.#trustBundle = res.trustBundle;
+      this.#api?.close();
+      this.#api = new Http2Client(this.endpoint.url, this.#tls);
+    } finally {
+      anonymous.close();
+    }
+  }
+
+  /** CertificateSource: a workload certificate for `identity`, via CSR. */
+  async issue(identity: SpiffeId): Promise<WorkloadCertificate> {
+    if (!this.#api) await this.join();
+    const request = await createCertificateRequest(identity);
+    const res = await this.#api!.json<{ certChain: string[] }>("POST", "/ca/v1/certificates", {
+      csr: request.csrPem,
+      validitySeconds: this.certTtlSeconds,
+      node: this.endpoint.node,
+    });
+    const chainPem = res.certChain.flatMap(splitPemCertificates);
+    const leaf = summarizeLeaf(chainPem[0]!);
+    if (leaf.identity.namespace !== identity.namespace || leaf.identity.serviceAccount !== identity.serviceAccount || leaf.identity.trustDomain !== identity.trustDomain) {
+      throw new Error(`the CA issued a certificate for a different identity than requested`);
+    }
+    const root = chainPem[chainPem.length - 1]!;
+    const roots = [...new Set([...this.#trustBundle, root].map((p) => p.trim() + "\n"))];
+    return { ...leaf, identity, chainPem, privateKeyPem: request.key.privateKeyPem, trustBundlePem: roots };
+  }
+
+  close(): void {
+    this.#api?.close();
+  }
+}
+
+/** Accepts only a server certificate naming the controlplane of this trust domain. */
+function verifyControlplane(trustDomain: string) {
+  const want = controlplaneUri(trustDomain);
+  return (_host: string, cert: unknown): Error | undefined => {
+    const sans = uriSans((cert as { subjectaltname?: string }).subjectaltname);
+    return sans.includes(want) ? undefined : new Error(`controlplane certificate names ${sans.join(", ") || "no URI"}, expected ${want}`);
+  };
+}
