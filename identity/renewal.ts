@@ -1,8 +1,14 @@
 import type { WorkloadCertificate } from "./workload_certificate.ts";
 
-/** Milliseconds from `now` until a certificate valid from notBefore to notAfter is due for renewal (half life). */
-export function renewalDelayMs(notBefore: Date, notAfter: Date, now: number): number {
-  const halfLife = notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 2;
+/**
+ * Milliseconds from `now` until a certificate is due for renewal: half way
+ * through its life, counted from when it became usable here. CAs backdate
+ * notBefore for clock skew (Ambit's by a minute); counting from that would make a
+ * short-lived certificate look half spent the moment it arrives.
+ */
+export function renewalDelayMs(notBefore: Date, notAfter: Date, now: number, receivedAt = now): number {
+  const start = Math.max(notBefore.getTime(), receivedAt);
+  const halfLife = start + (notAfter.getTime() - start) / 2;
   return Math.max(0, halfLife - now);
 }
 
@@ -77,7 +83,7 @@ export class CertificateRenewer {
   #accept(cert: WorkloadCertificate): void {
     this.#current = cert;
     this.options.onCertificate(cert);
-    this.#schedule(renewalDelayMs(cert.notBefore, cert.notAfter, Date.now()), 0);
+    this.#schedule(renewalDelayMs(cert.notBefore, cert.notAfter, Date.now(), Date.now()), 0);
   }
 
   #schedule(delayMs: number, attempt: number): void {

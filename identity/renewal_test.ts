@@ -11,7 +11,12 @@ test("renewal is due at half life", () => {
   const nb = new Date(0);
   const na = new Date(24 * 3600_000);
   const cases: [number, number][] = [[0, 12 * 3600_000], [6 * 3600_000, 6 * 3600_000], [12 * 3600_000, 0], [20 * 3600_000, 0]];
-  for (const [now, want] of cases) expect(renewalDelayMs(nb, na, now)).toBe(want);
+  for (const [now, want] of cases) expect(renewalDelayMs(nb, na, now, 0)).toBe(want);
+});
+
+test("a backdated certificate is renewed half way through the life it has left when it arrives", () => {
+  // Issued at t=60s, valid 20 s, notBefore backdated to t=0.
+  expect(renewalDelayMs(new Date(0), new Date(80_000), 60_000, 60_000)).toBe(10_000);
 });
 
 test("backoff doubles up to its cap, jittered over the upper half", () => {
