@@ -47,9 +47,14 @@ export function describeObject(o: { kind: string; metadata: { name?: string; nam
   return o.metadata?.namespace ? `${o.kind} ${o.metadata.namespace}/${name}` : `${o.kind} ${name}`;
 }
 
-/** The store key of an object: `kind/namespace/name` (namespace empty for cluster-scoped kinds). */
-export function objectKey(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
-  return `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+/**
+ * The store key of an object: `Kind.group/namespace/name` (namespace empty for
+ * cluster-scoped kinds). The group keeps Istio's Gateway and the Gateway API's
+ * Gateway apart.
+ */
+export function objectKey(o: { apiVersion?: string; kind: string; metadata: { name: string; namespace?: string } }): string {
+  const group = o.apiVersion?.includes("/") ? o.apiVersion.split("/")[0] : "";
+  return `${o.kind}${group ? "." + group : ""}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 }
 
 /** Label `istio.io/dataplane-mode=ambient` on a namespace or workload enrolls it. */

@@ -51,8 +51,18 @@ export class ObjectStore {
     );
   }
 
+  /** An object by kind (`Gateway` or `Gateway.gateway.networking.k8s.io`), namespace and name. */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.#objects.get(objectKey({ kind, metadata: { name, namespace } }));
+    return this.#find(this.#objects, { kind, metadata: { name, namespace } });
+  }
+
+  #find(objects: Map<string, KubeObject>, ref: { apiVersion?: string; kind: string; metadata: { name: string; namespace?: string } }): KubeObject | undefined {
+    if (ref.apiVersion) return objects.get(objectKey(ref));
+    for (const o of objects.values()) {
+      const qualified = objectKey(o).split("/")[0];
+      if ((o.kind === ref.kind || qualified === ref.kind) && o.metadata.name === ref.metadata.name && (o.metadata.namespace ?? "") === (ref.metadata.namespace ?? "")) return o;
+    }
+    return undefined;
   }
 
   /** Calls `listener` after every change. */
@@ -97,11 +107,12 @@ export class ObjectStore {
   }
 
   /** Deletes objects by kind, namespace and name, all or nothing. */
-  delete(refs: readonly { kind: string; metadata: { name: string; namespace?: string } }[], who: string, options: { dryRun?: boolean } = {}): ObjectChange[] {
+  delete(refs: readonly { apiVersion?: string; kind: string; metadata: { name: string; namespace?: string } }[], who: string, options: { dryRun?: boolean } = {}): ObjectChange[] {
     const next = new Map(this.#objects);
     let revision = this.#revision;
     const changes: ObjectChange[] = refs.map((r) => {
-      const deleted = next.delete(objectKey(r));
+      const found = this.#find(next, r);
+      const deleted = found !== undefined && next.delete(objectKey(found));
       if (deleted) revision++;
       return { object: describeObject(r), verb: deleted ? "deleted" : "not found" };
     });

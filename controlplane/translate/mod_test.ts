@@ -48,9 +48,9 @@ test("translate: one snapshot, sorted, with every piece", () => {
 
 test("translate: statuses by store key, warnings once per object and problem", () => {
   const { statuses, warnings } = translate(mesh, { ...OPTIONS, allocateVip: vipAllocator() });
-  expect(statuses.get("AuthorizationPolicy/default/allow-sleep")).toEqual([{ type: "Accepted", status: "True", reason: "Accepted", message: "attached to ztunnel" }]);
-  expect(statuses.get("AuthorizationPolicy/default/http-only")![0]).toMatchObject({ status: "True", reason: "UnsupportedValue" });
-  expect(statuses.get("AuthorizationPolicy/default/audit")![0]).toMatchObject({ status: "False", reason: "UnsupportedValue" });
+  expect(statuses.get("AuthorizationPolicy.security.istio.io/default/allow-sleep")).toEqual([{ type: "Accepted", status: "True", reason: "Accepted", message: "attached to ztunnel" }]);
+  expect(statuses.get("AuthorizationPolicy.security.istio.io/default/http-only")![0]).toMatchObject({ status: "True", reason: "UnsupportedValue" });
+  expect(statuses.get("AuthorizationPolicy.security.istio.io/default/audit")![0]).toMatchObject({ status: "False", reason: "UnsupportedValue" });
   expect(statuses.has("AuthorizationPolicy/default/to-waypoint")).toBe(false);
   const text = warnings.map((w) => `${w.object}: ${w.message}`);
   expect(text).toEqual([

@@ -133,7 +133,7 @@ const rows: Row[] = [
       serviceEntry("ext", { labels: { ...useWaypoint("egress"), "istio.io/use-waypoint-namespace": "infra" } }),
     ],
     keys: ["default/ext.example.com"], match: { "default/ext.example.com": { waypoint: byIp("10.0.7.7") } },
-    bound: { "ServiceEntry/default/ext": { status: "True", reason: "WaypointAccepted" } },
+    bound: { "ServiceEntry.networking.istio.io/default/ext": { status: "True", reason: "WaypointAccepted" } },
   },
 ];
 
