@@ -6,6 +6,8 @@ import type { ConnectionPoolStats } from "../hbone/mod.ts";
 import type { CertificateInfo } from "./certificates.ts";
 import type { ConnectionInfo } from "./connections.ts";
 import type { ProxyState } from "./state.ts";
+import type { ConnectionFacts } from "./rbac.ts";
+import { parseSpiffeId } from "../identity/mod.ts";
 
 /** What the admin API reads. */
 export interface AdminView {
@@ -17,6 +19,8 @@ export interface AdminView {
   readonly configSource: () => { readonly kind: string; readonly path?: string; readonly lastError?: string; readonly loadedAt?: string; readonly xds?: unknown };
   readonly log: Logger;
   readonly quit: () => void;
+  /** Would a connection be allowed, and which policy decides. */
+  readonly explain?: (facts: ConnectionFacts) => unknown;
   /** What the xDS client received (controlplane mode). */
   readonly xds?: () => unknown;
 }
@@ -39,6 +43,20 @@ export function adminApp(view: AdminView): Hono {
   app.get("/debug/connections", (c) => c.json({ connections: view.connections() }));
   app.get("/debug/pool", (c) => c.json(view.pool()));
   app.get("/debug/xds", (c) => (view.xds ? c.json(view.xds()) : c.json({ error: "not in controlplane mode" }, 404)));
+  // GET /debug/authorize?source=spiffe://…&sourceIp=…&destination=<workload ip>&port=<p> (no source = plaintext)
+  app.get("/debug/authorize", (c) => {
+    if (!view.explain) return c.json({ error: "not available" }, 404);
+    const q = c.req.query();
+    const port = Number(q.port);
+    if (!q.destination || !Number.isInteger(port)) return c.json({ error: "destination and port are required" }, 400);
+    let sourceIdentity;
+    try {
+      sourceIdentity = q.source ? parseSpiffeId(q.source) : undefined;
+    } catch (e) {
+      return c.json({ error: (e as Error).message }, 400);
+    }
+    return c.json(view.explain({ sourceIdentity, sourceAddress: q.sourceIp ?? "0.0.0.0", destinationAddress: q.destination, destinationPort: port }));
+  });
   app.get("/logging", (c) => c.json({ level: view.log.level }));
   app.post("/logging", (c) => {
     const level = c.req.query("level");

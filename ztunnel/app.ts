@@ -11,7 +11,9 @@ import { adminApp, metricsApp, readinessApp } from "./admin.ts";
 import { CertificateManager, type CertificateSource, LocalCaSource } from "./certificates.ts";
 import type { ZtunnelConfig } from "./config.ts";
 import { ConnectionTracker } from "./connections.ts";
+import { AuthorizationReport } from "./authorization_report.ts";
 import { Inbound } from "./inbound.ts";
+import { PlaintextListener } from "./plaintext_inbound.ts";
 import { ControlplaneSession } from "./controlplane_session.ts";
 import { LocalConfigSource } from "./local_config_source.ts";
 import { XdsConfigSource } from "./xds_config_source.ts";
@@ -35,6 +37,7 @@ export interface Ztunnel {
 
 interface WorkloadListeners {
   readonly socks: Socks5Listener;
+  readonly plaintext: PlaintextListener;
   readonly identity: string;
 }
 
@@ -62,7 +65,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const source = options.certificateSource ?? session ??
     new LocalCaSource(await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain }), config.certTtl);
   const certificates = new CertificateManager(source, log, (cert) => rotateListeners(cert));
-  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs });
+  const authorization = new AuthorizationReport(metrics.registry, log);
+  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization });
   const outbound = new Outbound({
     node: config.node,
     state: () => state,
@@ -102,6 +106,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       if (w && formatSpiffeId(identityOf(w)) === l.identity) continue;
       listeners.delete(address);
       await l.socks.stopAccepting();
+      await l.plaintext.stopAccepting();
       await hbone.unlisten(hboneAddress(address));
     }
     for (const [address, workload] of wanted) {
@@ -119,16 +124,19 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
         },
         onRefused: (message, client) => log.debug("socks5", "request refused", { client: client.address, error: message }),
       });
+      const plaintext = new PlaintextListener(address, inbound, () => state, log);
       try {
         await hbone.listen(hboneAddress(address), cert);
         await socks.listen(address, config.socksPort);
+        await plaintext.listen(config.plaintextPort);
       } catch (e) {
         log.error("ztunnel", "cannot listen for workload", { workload: `${workload.namespace}/${workload.name}`, address, error: (e as Error).message });
         socks.close();
+        await plaintext.stopAccepting().catch(() => {});
         await hbone.unlisten(hboneAddress(address));
         continue;
       }
-      listeners.set(address, { socks, identity: formatSpiffeId(identity) });
+      listeners.set(address, { socks, plaintext, identity: formatSpiffeId(identity) });
       log.info("ztunnel", "serving workload", { workload: `${workload.namespace}/${workload.name}`, address, identity: formatSpiffeId(identity) });
     }
   }
@@ -136,6 +144,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   function applySnapshot(snapshot: DataPlaneSnapshot): void {
     state = new ProxyState(snapshot, config.clusterDomain);
     loaded = true;
+    const closed = inbound.reauthorize();
+    if (closed > 0) log.info("rbac", "closed connections the new policies deny", { closed });
     log.info("ztunnel", "state updated", { workloads: snapshot.workloads.length, services: snapshot.services.length, policies: snapshot.policies.length });
     reconciling = reconciling.then(reconcile, reconcile);
   }
@@ -182,7 +192,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       log.info("ztunnel", "draining", { open: tracker.size, deadlineSeconds: config.drainSeconds });
       configSource?.stop();
       xdsSource?.stop();
-      await Promise.all([...listeners.values()].map((l) => l.socks.stopAccepting()));
+      await Promise.all([...listeners.values()].flatMap((l) => [l.socks.stopAccepting(), l.plaintext.stopAccepting()]));
       hbone.stopAccepting();
       const left = await tracker.drain(config.drainSeconds * 1000);
       if (left > 0) log.warn("ztunnel", "closing connections still open at the drain deadline", { open: left });
@@ -214,6 +224,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
             loadedAt: configSource?.loadedAt?.toISOString(),
           },
       log,
+      explain: (facts) => inbound.explain(facts),
       quit: () => void drain().then(() => process.exit(0)),
       xds: xdsSource && (() => ({
         stats: xdsSource.client?.stats(),

@@ -10,9 +10,10 @@ import {
 import { formatSpiffeId, type SpiffeId } from "../identity/mod.ts";
 import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
 import type { Workload } from "../xds/resources.ts";
+import type { AuthorizationReport } from "./authorization_report.ts";
 import { ConnectionRecord } from "./connection_record.ts";
 import type { ConnectionTracker } from "./connections.ts";
-import { authorize } from "./rbac.ts";
+import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
 
 /** What inbound needs from the rest of the ztunnel. */
@@ -23,6 +24,7 @@ export interface InboundDeps {
   readonly log: Logger;
   readonly tracker: ConnectionTracker;
   readonly connectTimeoutMs: number;
+  readonly authorization: AuthorizationReport;
 }
 
 /** One admitted connection: its upstream socket and how to report its end. */
@@ -34,18 +36,27 @@ export interface AdmittedConnection {
 
 /** The context inbound decides on. */
 interface InboundContext {
-  readonly peerIdentity: SpiffeId;
+  /** Absent for plaintext connections. */
+  readonly peerIdentity?: SpiffeId;
   readonly peer: SocketAddress;
   readonly destination: SocketAddress;
   /** For HBONE: the listener's address, which must belong to the destination workload. */
   readonly arrivedOn?: string;
   readonly baggage?: Readonly<Record<string, string>>;
-  readonly protocol: "hbone" | "local";
+  readonly protocol: "hbone" | "local" | "plaintext";
+}
+
+/** The facts each open inbound connection was admitted on, to re-check when policy changes. */
+interface Admitted {
+  readonly facts: ConnectionFacts;
+  readonly workloadUid: string;
+  readonly close: () => void;
 }
 
 /** The inbound path of one ztunnel. */
 export class Inbound {
   readonly #byTunnel = new WeakMap<InboundTunnel, AdmittedConnection>();
+  readonly #open = new Set<Admitted>();
 
   constructor(private readonly deps: InboundDeps) {}
 
@@ -75,6 +86,40 @@ export class Inbound {
     return this.admit({ peerIdentity: sourceIdentity, peer: { address: source.addresses[0] ?? client.address, port: client.port }, destination, protocol: "local" });
   }
 
+  /** A plaintext connection (port 15006): no identity, the same policy checks. */
+  openPlaintext(peer: SocketAddress, destination: SocketAddress): Promise<AdmittedConnection> {
+    return this.admit({ peer, destination, protocol: "plaintext" });
+  }
+
+  /** Would this connection be allowed now, and which policy decides? (The admin explain endpoint.) */
+  explain(facts: ConnectionFacts): { workload?: string; decision?: AuthorizationDecision; error?: string } {
+    const state = this.deps.state();
+    const workload = state.findWorkload(facts.destinationAddress);
+    if (!workload || workload.node !== this.deps.node) return { error: `no workload at ${facts.destinationAddress} on node ${this.deps.node}` };
+    return { workload: `${workload.namespace}/${workload.name}`, decision: authorize(state.policiesFor(workload), facts) };
+  }
+
+  /** Re-checks every open inbound connection against the current policies, closing what is now denied. */
+  reauthorize(): number {
+    const state = this.deps.state();
+    let closed = 0;
+    for (const a of [...this.#open]) {
+      const workload = state.findWorkloadByUid(a.workloadUid);
+      const decision = workload ? authorize(state.policiesFor(workload), a.facts) : undefined;
+      if (decision?.allowed !== false) continue;
+      this.deps.authorization.record(decision, {
+        source: a.facts.sourceIdentity,
+        sourceAddress: a.facts.sourceAddress,
+        destination: { address: a.facts.destinationAddress, port: a.facts.destinationPort },
+        workload: workload!,
+        reason: "open connection closed: a policy change denies it",
+      });
+      a.close();
+      closed++;
+    }
+    return closed;
+  }
+
   /** Build the context, authorize, connect. Throws HboneStatusError (400/401/503). */
   async admit(ctx: InboundContext): Promise<AdmittedConnection> {
     const state = this.deps.state();
@@ -85,40 +130,40 @@ export class Inbound {
     if (ctx.arrivedOn !== undefined && !workload.addresses.includes(ctx.arrivedOn.replace(/^::ffff:/, ""))) {
       throw badRequestError(`destination ${formatAuthority(ctx.destination)} is not the workload listening on ${ctx.arrivedOn}`);
     }
-    const decision = authorize(state.policiesFor(workload), {
+    const facts: ConnectionFacts = {
       sourceIdentity: ctx.peerIdentity,
       sourceAddress: ctx.peer.address,
       destinationAddress: ctx.destination.address,
       destinationPort: ctx.destination.port,
-    });
+    };
+    const decision = authorize(state.policiesFor(workload), facts);
+    this.deps.authorization.record(decision, { source: ctx.peerIdentity, sourceAddress: ctx.peer.address, destination: ctx.destination, workload });
     if (!decision.allowed) {
-      this.deps.log.info("rbac", "connection denied", {
-        "src.identity": formatSpiffeId(ctx.peerIdentity),
-        "dst.addr": formatAuthority(ctx.destination),
-        policy: decision.policy,
-        reason: decision.reason,
-      });
-      throw deniedError(`${formatSpiffeId(ctx.peerIdentity)} may not reach ${formatAuthority(ctx.destination)}: ${decision.policy ? `denied by ${decision.policy}` : "no ALLOW policy matches"}`);
+      const who = ctx.peerIdentity ? formatSpiffeId(ctx.peerIdentity) : `plaintext ${ctx.peer.address}`;
+      throw deniedError(`${who} may not reach ${formatAuthority(ctx.destination)}: ${decision.policy ? `denied by ${decision.policy}` : "no ALLOW policy matches"}`);
     }
     const upstream = await this.#connect(ctx.destination);
     const record = new ConnectionRecord({
       direction: "inbound",
       source: { address: ctx.peer, workload: state.findWorkload(ctx.peer.address), identity: ctx.peerIdentity, baggage: ctx.baggage },
       destination: { address: ctx.destination, workload, identity: undefined },
-      mutualTls: true,
+      mutualTls: ctx.protocol !== "plaintext",
     }, this.deps.metrics, this.deps.log);
     const tracked = this.deps.tracker.add({
       direction: "inbound",
       source: ctx.peer,
       destination: ctx.destination,
-      sourceIdentity: formatSpiffeId(ctx.peerIdentity),
+      sourceIdentity: ctx.peerIdentity ? formatSpiffeId(ctx.peerIdentity) : undefined,
       destinationWorkloadUid: workload.uid,
       protocol: ctx.protocol,
     }, () => upstream.destroy());
+    const admitted: Admitted = { facts, workloadUid: workload.uid, close: () => upstream.destroy() };
+    this.#open.add(admitted);
     return {
       upstream,
       workload,
       finish: (sent, received, error) => {
+        this.#open.delete(admitted);
         record.finish({ sent, received, error });
         tracked.release();
       },
