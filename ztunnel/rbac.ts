@@ -25,63 +25,178 @@ export interface AuthorizationDecision {
   readonly dryRun?: { readonly wouldAllow: boolean; readonly policy?: string };
 }
 
+/** The facts with what every match compares against worked out once per connection. */
+interface PreparedFacts extends ConnectionFacts {
+  readonly namespace: string;
+  readonly principal?: string;
+}
+
+type Check = (f: PreparedFacts) => boolean;
+
+/** A policy compiled into one predicate, with what a decision reports. */
+interface CompiledPolicy {
+  readonly action: Authorization["action"];
+  readonly key: string;
+  readonly matches: Check;
+  /** When set, the policy can only match a source whose principal is in it. */
+  readonly principals?: ReadonlySet<string>;
+}
+
+/** A compiled list, with per-principal candidate lists so a decision skips policies naming others. */
+class CompiledList {
+  readonly #gated = new Map<string, CompiledPolicy[]>();
+  readonly #ungated: CompiledPolicy[];
+  readonly #byPrincipal = new Map<string | undefined, CompiledPolicy[]>();
+  /** Whether any ALLOW policy exists: with none, what no DENY matches is allowed. */
+  readonly anyAllow: boolean;
+
+  constructor(readonly policies: readonly CompiledPolicy[]) {
+    this.anyAllow = policies.some((p) => p.action === "ALLOW");
+    this.#ungated = policies.filter((p) => !p.principals);
+    for (const p of policies) for (const principal of p.principals ?? []) {
+      const list = this.#gated.get(principal) ?? [];
+      list.push(p);
+      this.#gated.set(principal, list);
+    }
+  }
+
+  /** The policies that could match this principal, in their original order. */
+  candidates(principal: string | undefined): readonly CompiledPolicy[] {
+    if (this.#ungated.length === this.policies.length) return this.policies;
+    let list = this.#byPrincipal.get(principal);
+    if (!list) {
+      const gated = new Set(principal === undefined ? [] : this.#gated.get(principal) ?? []);
+      list = this.policies.filter((p) => !p.principals || gated.has(p));
+      if (this.#byPrincipal.size < 10_000) this.#byPrincipal.set(principal, list);
+    }
+    return list;
+  }
+}
+
+/**
+ * Policy lists are immutable per state, so each is compiled once: enforced and
+ * dry-run split, every rule, clause and match turned into plain predicates that
+ * check only the fields a match sets.
+ */
+const compiledLists = new WeakMap<readonly Authorization[], { enforced: CompiledList; all: CompiledList; hasDryRun: boolean }>();
+
 /** Decides a connection against the policies that apply to its destination workload. */
 export function authorize(policies: readonly Authorization[], facts: ConnectionFacts): AuthorizationDecision {
-  const enforced = policies.filter((p) => !p.dryRun);
-  const decision = decide(enforced, facts);
-  const dry = policies.filter((p) => p.dryRun);
-  if (dry.length === 0) return decision;
+  let list = compiledLists.get(policies);
+  if (!list) {
+    const enforced = policies.filter((p) => !p.dryRun).map(compilePolicy);
+    const dry = policies.filter((p) => p.dryRun).map(compilePolicy);
+    list = { enforced: new CompiledList(enforced), all: new CompiledList([...enforced, ...dry]), hasDryRun: dry.length > 0 };
+    compiledLists.set(policies, list);
+  }
+  const prepared = prepare(facts);
+  const decision = decide(list.enforced, prepared);
+  if (!list.hasDryRun) return decision;
   // Dry-run: what would the outcome be with these policies enforced too.
-  const would = decide([...enforced, ...dry], facts);
+  const would = decide(list.all, prepared);
   return { ...decision, dryRun: { wouldAllow: would.allowed, policy: would.policy } };
 }
 
-function decide(policies: readonly Authorization[], facts: ConnectionFacts): AuthorizationDecision {
+function decide(list: CompiledList, facts: PreparedFacts): AuthorizationDecision {
+  const anyAllow = list.anyAllow;
+  const policies = list.candidates(facts.principal);
   for (const p of policies) {
-    if (p.action === "DENY" && policyMatches(p, facts)) return { allowed: false, policy: namespacedKey(p), reason: "denied-by-policy" };
+    if (p.action === "DENY" && p.matches(facts)) return { allowed: false, policy: p.key, reason: "denied-by-policy" };
   }
-  const allows = policies.filter((p) => p.action === "ALLOW");
-  if (allows.length === 0) return { allowed: true, reason: "no-allow-policies" };
-  for (const p of allows) {
-    if (policyMatches(p, facts)) return { allowed: true, policy: namespacedKey(p), reason: "allowed-by-policy" };
+  for (const p of policies) {
+    if (p.action === "ALLOW" && p.matches(facts)) return { allowed: true, policy: p.key, reason: "allowed-by-policy" };
   }
-  return { allowed: false, reason: "no-allow-match" };
+  return anyAllow ? { allowed: false, reason: "no-allow-match" } : { allowed: true, reason: "no-allow-policies" };
 }
 
 /** A policy matches when any rule does; a rule when all its clauses do; a clause when any match does. */
 export function policyMatches(p: Authorization, facts: ConnectionFacts): boolean {
-  return p.rules.some((rule) => rule.every((clause) => clause.length === 0 || clause.some((m) => matchHolds(m, facts))));
+  return compilePolicy(p).matches(prepare(facts));
 }
 
-const FIELDS = Object.keys({
-  namespaces: 0, notNamespaces: 0, serviceAccounts: 0, notServiceAccounts: 0, principals: 0, notPrincipals: 0,
-  sourceIps: 0, notSourceIps: 0, destinationIps: 0, notDestinationIps: 0, destinationPorts: 0, notDestinationPorts: 0,
-}) as (keyof AuthorizationMatch)[];
-
-function matchHolds(m: AuthorizationMatch, f: ConnectionFacts): boolean {
-  // A match with no condition at all is ignored, as ztunnel does.
-  if (FIELDS.every((k) => m[k].length === 0)) return false;
-  const id = f.sourceIdentity;
-  const ns = id?.namespace ?? "";
-  const principal = id ? principalOf(id) : undefined;
-  const sa = (s: { namespace: string; serviceAccount: string }) => !!id && s.namespace === id.namespace && s.serviceAccount === id.serviceAccount;
-  return (
-    anyOrEmpty(m.namespaces, (s) => stringMatches(s, ns)) && none(m.notNamespaces, (s) => stringMatches(s, ns)) &&
-    anyOrEmpty(m.serviceAccounts, sa) && none(m.notServiceAccounts, sa) &&
-    anyOrEmpty(m.principals, (s) => principal !== undefined && stringMatches(s, principal)) &&
-    none(m.notPrincipals, (s) => principal !== undefined && stringMatches(s, principal)) &&
-    anyOrEmpty(m.sourceIps, (r) => inRange(f.sourceAddress, r)) && none(m.notSourceIps, (r) => inRange(f.sourceAddress, r)) &&
-    anyOrEmpty(m.destinationIps, (r) => inRange(f.destinationAddress, r)) && none(m.notDestinationIps, (r) => inRange(f.destinationAddress, r)) &&
-    anyOrEmpty(m.destinationPorts, (p) => p === f.destinationPort) && none(m.notDestinationPorts, (p) => p === f.destinationPort)
-  );
+function prepare(facts: ConnectionFacts): PreparedFacts {
+  return { ...facts, namespace: facts.sourceIdentity?.namespace ?? "", principal: facts.sourceIdentity ? principalOf(facts.sourceIdentity) : undefined };
 }
 
-function anyOrEmpty<T>(values: readonly T[], test: (v: T) => boolean): boolean {
-  return values.length === 0 || values.some(test);
+/**
+ * The exact principals a policy needs, if it needs any: a rule needs what any of
+ * its clauses needs (clauses AND), a clause what all its matches need together
+ * (matches OR), a match its exact `principals` when it lists only exact ones.
+ */
+function principalGate(p: Authorization): Set<string> | undefined {
+  const union = (sets: (Set<string> | undefined)[]) => (sets.some((s) => s === undefined) ? undefined : new Set(sets.flatMap((s) => [...s!])));
+  const matchGate = (m: AuthorizationMatch) =>
+    m.principals.length > 0 && m.principals.every((s) => "exact" in s) ? new Set(m.principals.map((s) => (s as { exact: string }).exact)) : undefined;
+  const ruleGate = (rule: readonly (readonly AuthorizationMatch[])[]) => {
+    for (const clause of rule) {
+      if (clause.length === 0) continue;
+      const g = union(clause.map(matchGate));
+      if (g) return g;
+    }
+    return undefined;
+  };
+  return p.rules.length === 0 ? undefined : union(p.rules.map(ruleGate));
 }
 
-function none<T>(values: readonly T[], test: (v: T) => boolean): boolean {
-  return !values.some(test);
+function compilePolicy(p: Authorization): CompiledPolicy {
+  const rules: Check[] = p.rules.map((rule) => {
+    const clauses: Check[] = rule.filter((clause) => clause.length > 0).map((clause) => {
+      const matches = clause.map(compileMatch).filter((m): m is Check => m !== undefined);
+      return matches.length === 1 ? matches[0]! : (f) => matches.some((m) => m(f));
+    });
+    return (f) => clauses.every((c) => c(f));
+  });
+  return {
+    action: p.action,
+    key: namespacedKey(p),
+    matches: rules.length === 0 ? () => false : rules.length === 1 ? rules[0]! : (f) => rules.some((r) => r(f)),
+    principals: principalGate(p),
+  };
+}
+
+/** A match as one predicate over just the fields it sets; undefined when it sets none (never matches, as in ztunnel). */
+function compileMatch(m: AuthorizationMatch): Check | undefined {
+  const checks: Check[] = [];
+  const str = (values: readonly StringMatch[], pick: (f: PreparedFacts) => string | undefined, negate: boolean) => {
+    if (values.length === 0) return;
+    const exact = new Set(values.flatMap((v) => ("exact" in v ? [v.exact] : [])));
+    const other = values.filter((v) => !("exact" in v));
+    checks.push((f) => {
+      const v = pick(f);
+      const hit = v !== undefined && (exact.has(v) || other.some((s) => stringMatches(s, v)));
+      return hit !== negate;
+    });
+  };
+  const sa = (values: readonly { namespace: string; serviceAccount: string }[], negate: boolean) => {
+    if (values.length === 0) return;
+    checks.push((f) => {
+      const id = f.sourceIdentity;
+      return (!!id && values.some((s) => s.namespace === id.namespace && s.serviceAccount === id.serviceAccount)) !== negate;
+    });
+  };
+  const ips = (values: readonly AddressRange[], pick: (f: PreparedFacts) => string, negate: boolean) => {
+    if (values.length === 0) return;
+    checks.push((f) => values.some((r) => inRange(pick(f), r)) !== negate);
+  };
+  const ports = (values: readonly number[], negate: boolean) => {
+    if (values.length === 0) return;
+    const set = new Set(values);
+    checks.push((f) => set.has(f.destinationPort) !== negate);
+  };
+  str(m.namespaces, (f) => f.namespace, false);
+  str(m.notNamespaces, (f) => f.namespace, true);
+  sa(m.serviceAccounts, false);
+  sa(m.notServiceAccounts, true);
+  str(m.principals, (f) => f.principal, false);
+  str(m.notPrincipals, (f) => f.principal, true);
+  ips(m.sourceIps, (f) => f.sourceAddress, false);
+  ips(m.notSourceIps, (f) => f.sourceAddress, true);
+  ips(m.destinationIps, (f) => f.destinationAddress, false);
+  ips(m.notDestinationIps, (f) => f.destinationAddress, true);
+  ports(m.destinationPorts, false);
+  ports(m.notDestinationPorts, true);
+  if (checks.length === 0) return undefined;
+  return checks.length === 1 ? checks[0]! : (f) => checks.every((c) => c(f));
 }
 
 /** Exact, prefix, suffix, or presence (any non-empty value). */

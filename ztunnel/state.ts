@@ -23,6 +23,7 @@ export class ProxyState {
   readonly #endpoints = new Map<string, Endpoint[]>();
   readonly #policies = new Map<string, Authorization>();
   readonly #policiesByNamespace = new Map<string, Authorization[]>();
+  readonly #policiesByWorkload = new Map<string, Authorization[]>();
 
   constructor(snapshot: DataPlaneSnapshot, readonly clusterDomain = "cluster.local") {
     this.snapshot = snapshot;
@@ -90,11 +91,15 @@ export class ProxyState {
 
   /** Policies that apply to a workload: global, its namespace's, and those selecting it. */
   policiesFor(workload: Workload): Authorization[] {
+    // The state never changes, so each workload's list is built once and reused.
+    const cached = this.#policiesByWorkload.get(workload.uid);
+    if (cached) return cached;
     const out = [...(this.#policiesByNamespace.get("") ?? []), ...(this.#policiesByNamespace.get(workload.namespace) ?? [])];
     for (const key of workload.authorizationPolicies) {
       const p = this.#policies.get(key);
       if (p && !out.includes(p)) out.push(p);
     }
+    this.#policiesByWorkload.set(workload.uid, out);
     return out;
   }
 }
