@@ -9,7 +9,10 @@ export type DesiredResources = ReadonlyMap<TypeUrl, ReadonlyMap<string, XdsResou
 
 /** Options for {@link DeltaXdsServer}. */
 export interface XdsServerOptions {
-  /** The resources a node should have; called on every push. */
+  /**
+   * The resources a node should have; called on every push. Return a new map when
+   * anything changed: streams in line with the previous map are sent only the delta.
+   */
   readonly resourcesFor: (node: XdsNode) => DesiredResources;
   /** Push this long after the last change… (default 100 ms) */
   readonly debounceMs?: number;
@@ -61,6 +64,8 @@ interface Stream {
   readonly connectedAt: Date;
   disconnectedAt?: Date;
   send?: (line: string) => void;
+  /** The desired state this stream was last brought in line with. */
+  lastDesired?: DesiredResources;
 }
 
 /** Serves delta xDS streams over any transport that can carry NDJSON lines. */
@@ -70,6 +75,8 @@ export class DeltaXdsServer {
   #nonce = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #firstChangeAt: number | undefined;
+  /** Names that differ between two desired states, worked out once and shared by every stream. */
+  readonly #deltas = new WeakMap<DesiredResources, { next: DesiredResources; changed: Map<TypeUrl, Set<string>> }>();
 
   constructor(private readonly options: XdsServerOptions) {}
 
@@ -184,22 +191,47 @@ export class DeltaXdsServer {
     this.options.onEvent?.("stream closed", { streamId: stream.id, node: stream.node.nodeName });
   }
 
+  /** The names whose version differs between two desired states, per type. */
+  #delta(prev: DesiredResources, next: DesiredResources): Map<TypeUrl, Set<string>> {
+    const cached = this.#deltas.get(prev);
+    if (cached?.next === next) return cached.changed;
+    const changed = new Map<TypeUrl, Set<string>>();
+    for (const typeUrl of new Set([...prev.keys(), ...next.keys()])) {
+      const a = prev.get(typeUrl) ?? new Map<string, XdsResource>();
+      const b = next.get(typeUrl) ?? new Map<string, XdsResource>();
+      const names = new Set<string>();
+      for (const [name, r] of b) if (a.get(name)?.version !== r.version) names.add(name);
+      for (const name of a.keys()) if (!b.has(name)) names.add(name);
+      changed.set(typeUrl, names);
+    }
+    this.#deltas.set(prev, { next, changed });
+    return changed;
+  }
+
   #push(stream: Stream): void {
     const desired = this.options.resourcesFor(stream.node);
     const systemVersion = this.options.systemVersion?.() ?? "";
+    // A stream already in line with the previous state only needs to look at what changed since.
+    // (The same map object again may have been edited in place: then compare everything.)
+    const delta = stream.lastDesired && stream.lastDesired !== desired ? this.#delta(stream.lastDesired, desired) : undefined;
+    stream.lastDesired = desired;
     for (const [typeUrl, state] of stream.types) {
       const want = desired.get(typeUrl) ?? new Map<string, XdsResource>();
       const resources: XdsResource[] = [];
       const removed: string[] = [];
       const sent = new Map<string, string | undefined>();
-      for (const [name, r] of want) {
-        if (state.has.get(name) === r.version || state.rejected.get(name) === r.version) continue;
+      const consider = (name: string) => {
+        const r = want.get(name);
+        if (!r) {
+          if (state.has.has(name)) removed.push(name);
+          return;
+        }
+        if (state.has.get(name) === r.version || state.rejected.get(name) === r.version) return;
         sent.set(name, state.has.get(name));
         resources.push(r);
-      }
-      for (const name of state.has.keys()) {
-        if (!want.has(name)) removed.push(name);
-      }
+      };
+      const names = state.firstSent && delta ? delta.get(typeUrl) ?? new Set<string>() : new Set([...want.keys(), ...state.has.keys()]);
+      for (const name of names) consider(name);
       if (resources.length === 0 && removed.length === 0 && state.firstSent) continue;
       const nonce = `${this.#prefix}-${++this.#nonce}`;
       for (const r of resources) state.has.set(r.name, r.version);
