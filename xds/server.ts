@@ -95,9 +95,11 @@ export class DeltaXdsServer {
         firstSent: false,
       });
     }
-    // A node reconnecting replaces its previous stream.
+    // A node reconnecting (or restarted, with a new id) replaces its earlier streams that have ended,
+    // so the status list does not grow with every reconnect.
     for (const [otherId, other] of this.#streams) {
-      if (other.node.id === request.node.id && otherId !== id) this.#streams.delete(otherId);
+      if (otherId === id) continue;
+      if (other.node.id === request.node.id || (other.node.nodeName === request.node.nodeName && other.disconnectedAt)) this.#streams.delete(otherId);
     }
     const stream: Stream = { id, node: request.node, types, connectedAt: new Date() };
     this.#streams.set(id, stream);

@@ -1,7 +1,7 @@
 // ztunnel's HTTP surfaces, each a small Hono app: admin (loopback only),
 // metrics and readiness. Tests call app.request() without sockets.
 import { Hono } from "hono";
-import { LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
+import { AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
 import type { ConnectionPoolStats } from "../hbone/mod.ts";
 import type { CertificateInfo } from "./certificates.ts";
 import type { ConnectionInfo } from "./connections.ts";
@@ -28,7 +28,8 @@ export interface AdminView {
 /** The admin API: config dump, connections, logging level, quit. */
 export function adminApp(view: AdminView): Hono {
   const app = new Hono();
-  app.get("/", (c) => c.json({ endpoints: ["/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds"] }));
+  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds"] }));
+  app.get("/version", (c) => c.json({ component: "ztunnel", version: AMBIT_VERSION, node: view.node }));
   app.get("/config_dump", (c) => {
     const s = view.state().snapshot;
     return c.json({

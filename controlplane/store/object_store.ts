@@ -114,7 +114,7 @@ export class ObjectStore {
       const found = this.#find(next, r);
       const deleted = found !== undefined && next.delete(objectKey(found));
       if (deleted) revision++;
-      return { object: describeObject(r), verb: deleted ? "deleted" : "not found" };
+      return { object: describeObject(found ?? r), verb: deleted ? "deleted" : "not found" };
     });
     if (!options.dryRun && revision !== this.#revision) this.#commit(next, revision, who, "delete", changes);
     return changes;
