@@ -2,7 +2,8 @@
 // client → SOCKS5 on ztunnel A (workload on node-a) → HBONE → ztunnel B → sink
 // workload on node-b, against direct TCP to the same sink and against a stunnel
 // mTLS pair (TLS 1.3, client certificate required and verified) in front of it.
-import { execFileSync, spawn } from "node:child_process";
+import { cpuSeconds, pushChecked } from "./_proc.ts";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -12,7 +13,7 @@ import { loopbackAddress } from "../testing/loopback.ts";
 import { startMesh, workload } from "../testing/mesh.ts";
 import { socksConnect } from "../testing/socks.ts";
 import { ensureStunnel, startStunnelPair } from "./_l4_stunnel.ts";
-import { mibps, percentile, pingPong, pushBytes } from "./_measure.ts";
+import { mibps, percentile, pingPong } from "./_measure.ts";
 
 const SINK_PORT = 9000;
 const ECHO_PORT = 9001;
@@ -232,30 +233,6 @@ function closeGracefully(s: net.Socket): Promise<void> {
     s.end();
   });
 }
-
-/** pushBytes, checking that the sink counted every byte. Seconds. */
-async function pushChecked(s: net.Socket, bytes: number): Promise<number> {
-  let reply = "";
-  s.on("data", (d: Buffer) => void (reply += d.toString()));
-  const seconds = await pushBytes(s, bytes);
-  s.destroy();
-  if (reply !== String(bytes)) throw new Error(`sink counted ${JSON.stringify(reply)} bytes, expected ${bytes}`);
-  return seconds;
-}
-
-/** User + system CPU seconds a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));

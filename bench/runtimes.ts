@@ -2,6 +2,7 @@
 // → sink, with both ztunnels on Bun, then both on Deno, each beside direct TCP to
 // the same servers measured in the same run. The servers are bench/_l4_servers.ts
 // on Bun in their own process, one per mesh, so only the ztunnels change runtime.
+import { cpuSeconds, pushChecked } from "./_proc.ts";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -9,7 +10,7 @@ import * as os from "node:os";
 import { loopbackAddress } from "../testing/loopback.ts";
 import { socksConnect } from "../testing/socks.ts";
 import { RUNTIMES, type RuntimeMesh, startRuntimeMesh } from "./_runtimes_mesh.ts";
-import { mibps, percentile, pingPong, pushBytes } from "./_measure.ts";
+import { mibps, percentile, pingPong } from "./_measure.ts";
 
 const SINK_PORT = 9000;
 const ECHO_PORT = 9001;
@@ -136,22 +137,6 @@ function tcpConnect(host: string, port: number): Promise<net.Socket> {
     s.once("connect", () => (s.off("error", reject), resolve(s)));
     s.once("error", reject);
   });
-}
-
-/** pushBytes, checking that the sink counted every byte. Seconds. */
-async function pushChecked(s: net.Socket, bytes: number): Promise<number> {
-  let reply = "";
-  s.on("data", (d: Buffer) => void (reply += d.toString()));
-  const seconds = await pushBytes(s, bytes);
-  s.destroy();
-  if (reply !== String(bytes)) throw new Error(`sink counted ${JSON.stringify(reply)} bytes, expected ${bytes}`);
-  return seconds;
-}
-
-/** User + system CPU seconds a process has used so far (clock ticks of 1/100 s, as on Linux x86-64). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssBytes(pid: number): number {

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Http2Client } from "../runtime/http2_client.ts";
 import { loopbackAddress } from "./loopback.ts";
-import { waitReady, type TestNode } from "./mesh.ts";
+import { testNode, waitReady, type TestNode } from "./mesh.ts";
 import { startProcess, type TestProcess } from "./processes.ts";
 import { runtimeCommand } from "./runtime_command.ts";
 
@@ -81,14 +81,7 @@ export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], ex
     const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
       "--node", name, "--address", address, "--controlplane", cp.url, "--join-token", token, "--controlplane-ca", cp.rootCertFile, ...extraArgs,
     ]);
-    const proc = startProcess(cmd, args);
-    nodes[name] = {
-      name,
-      address,
-      proc,
-      admin: (p, init) => fetch(`http://${address}:15000${p}`, init),
-      metrics: () => fetch(`http://${address}:15020/metrics`).then((r) => r.text()),
-    };
+    nodes[name] = testNode(name, address, startProcess(cmd, args));
   }
   await Promise.all(Object.values(nodes).map((n) => waitReady(n)));
   return {

@@ -43,14 +43,7 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
   for (const name of nodeNames) {
     const address = loopbackAddress();
     const [cmd, args] = runtimeCommand("ztunnel/main.ts", ["--node", name, "--address", address, "--local-config", configFile, "--ca-dir", caDir, ...extraArgs]);
-    const proc = startProcess(cmd, args);
-    nodes[name] = {
-      name,
-      address,
-      proc,
-      admin: (p, init) => fetch(`http://${address}:15000${p}`, init),
-      metrics: () => fetch(`http://${address}:15020/metrics`).then((r) => r.text()),
-    };
+    nodes[name] = testNode(name, address, startProcess(cmd, args));
   }
   await Promise.all(Object.values(nodes).map((n) => waitReady(n)));
   return {
@@ -63,6 +56,17 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
       for (const n of Object.values(nodes)) n.proc.kill("SIGKILL");
       await Promise.all(Object.values(nodes).map((n) => n.proc.exited));
     },
+  };
+}
+
+/** A started ztunnel process with helpers for its admin and metrics ports. */
+export function testNode(name: string, address: string, proc: TestProcess): TestNode {
+  return {
+    name,
+    address,
+    proc,
+    admin: (p, init) => fetch(`http://${address}:15000${p}`, init),
+    metrics: () => fetch(`http://${address}:15020/metrics`).then((r) => r.text()),
   };
 }
 

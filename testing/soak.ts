@@ -18,14 +18,14 @@
  *
  * @module
  */
-import { createHash, randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import { loopbackAddress } from "./loopback.ts";
 import { startTestControlplane, startXdsMesh } from "./controlplane.ts";
 import type { TestNode } from "./mesh.ts";
 import { socksConnect } from "./socks.ts";
 import { startEchoServer } from "./tcp.ts";
+import { BLOCK, closeQuietly, echoOne, LONG_RATE, latencyWindows, longTransfer, mustApply, request, rssBytes, sleep, startApiServer } from "./_soak_load.ts";
+import { apiPodYaml, EXTRA_SERVICE_YAML, meshYaml, NS, pod, POLICY_YAML } from "./_soak_mesh.ts";
 
 /** How long and how often; the load itself is fixed (see the constants below). */
 export interface SoakOptions {
@@ -81,16 +81,12 @@ export interface SoakReport {
 }
 
 const LONG_STREAMS = 3;
-const LONG_RATE = 4 * 1048576; // bytes/s per stream: steady load, not a throughput test
-const CHUNK = 64 * 1024;
 const SHORT_WORKERS = 4;
 const SHORT_MAX_BYTES = 16 * 1024;
 const CHURN_WORKERS = 2;
 const PAUSE_MS = 10; // between one short request (or churned connection) and the next, per worker
 const OPERATION_DEADLINE_MS = 10_000;
 const PROPAGATION_DEADLINE_MS = 15_000;
-const BLOCK = randomBytes(1048576 + CHUNK); // what every payload is cut from
-const NS = "soak";
 
 /**
  * Runs the soak and reports; throws only when the mesh cannot be set up. Services
@@ -343,199 +339,3 @@ export function formatSoakReport(r: SoakReport): string {
     "",
   ].join("\n");
 }
-
-interface LongResult {
-  readonly sent: number;
-  readonly received: number;
-  /** The bytes that came back are the bytes that went out. */
-  readonly matched: boolean;
-  readonly error?: Error;
-}
-
-/** One long connection: paced bytes out for `seconds` (or while `running`), FIN, then the whole echo back, compared by SHA-256. */
-async function longTransfer(open: () => Promise<net.Socket>, seconds: number, running: () => boolean, seed: number): Promise<LongResult> {
-  let sent = 0;
-  let received = 0;
-  const sentHash = createHash("sha256");
-  const receivedHash = createHash("sha256");
-  let socket: net.Socket | undefined;
-  try {
-    socket = await open();
-    const s = socket;
-    const echoed = new Promise<void>((resolve, reject) => {
-      s.on("data", (c: Buffer) => {
-        received += c.length;
-        receivedHash.update(c);
-      });
-      s.on("end", resolve);
-      s.on("error", reject);
-      s.on("close", () => reject(new Error(`closed after ${received} of ${sent} bytes echoed`)));
-    });
-    echoed.catch(() => {});
-    const t = performance.now();
-    for (let k = 0; performance.now() - t < seconds * 1000 && running();) {
-      while (sent < ((performance.now() - t) / 1000) * LONG_RATE) {
-        const chunk = BLOCK.subarray((seed * 7919 + k * 40_009) % 1048576).subarray(0, CHUNK);
-        k++;
-        sentHash.update(chunk);
-        sent += chunk.length;
-        if (!s.write(chunk)) await Promise.race([new Promise((r) => s.once("drain", r)), echoed]);
-      }
-      await sleep(20);
-    }
-    s.end();
-    await echoed;
-    const matched = sentHash.digest("hex") === receivedHash.digest("hex");
-    return { sent, received, matched, error: matched ? undefined : new Error(`echo of ${sent} bytes differs (${received} bytes back, SHA-256 mismatch)`) };
-  } catch (e) {
-    return { sent, received, matched: false, error: e as Error };
-  } finally {
-    socket?.destroy();
-  }
-}
-
-/** A request line `<offset> <length>` out; the whole answer back. */
-async function request(open: () => Promise<net.Socket>, offset: number, length: number): Promise<Buffer> {
-  const s = await open();
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      s.on("data", (c: Buffer) => chunks.push(c));
-      s.on("end", () => resolve(Buffer.concat(chunks)));
-      s.on("error", reject);
-      s.on("close", () => reject(new Error("closed before the answer ended")));
-      s.end(`${offset} ${length}\n`);
-    });
-  } finally {
-    s.destroy();
-  }
-}
-
-/** The api workload's server: answers `<offset> <length>` with that slice of the shared block, then FIN. */
-function startApiServer(address: string, port: number): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => {});
-    let line = "";
-    s.on("data", (d: Buffer) => {
-      line += d.toString();
-      const end = line.indexOf("\n");
-      if (end < 0) return;
-      const [offset, length] = line.slice(0, end).split(" ").map(Number) as [number, number];
-      s.end(BLOCK.subarray(offset, offset + length));
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address, () =>
-      resolve({
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      })
-    );
-  });
-}
-
-/** FIN, then wait for the echo server's FIN and the close. */
-function closeQuietly(s: net.Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    s.on("error", reject);
-    s.on("close", () => resolve());
-    s.resume();
-    s.end();
-  });
-}
-
-/** One byte out, true when the same byte comes back. */
-function echoOne(s: net.Socket): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    s.once("data", (d: Buffer) => resolve(d.length === 1 && d[0] === 42));
-    s.on("error", reject);
-    s.on("close", () => reject(new Error("closed before the echo")));
-    s.write(Buffer.from([42]));
-  });
-}
-
-function latencyWindows(samples: { at: number; ms: number }[], events: { at: number; what: string }[], windowMs: number, endMs: number): LatencyWindow[] {
-  const out: LatencyWindow[] = [];
-  for (let from = 0; from < endMs; from += windowMs) {
-    const ms = samples.filter((s) => s.at >= from && s.at < from + windowMs).map((s) => s.ms).sort((a, b) => a - b);
-    const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))] ?? 0;
-    const what = events.filter((e) => e.at * 1000 >= from && e.at * 1000 < from + windowMs).map((e) => `${e.at.toFixed(1)} s ${e.what}`);
-    out.push({ fromSeconds: from / 1000, requests: ms.length, p50: q(50), p99: q(99), max: ms.at(-1) ?? 0, events: what });
-  }
-  return out;
-}
-
-function rssBytes(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined; // gone (the controlplane between kill and restart)
-  }
-}
-
-async function mustApply(result: Promise<{ status: number; body: unknown }>): Promise<void> {
-  const r = await result;
-  if (r.status !== 200) throw new Error(`controlplane answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
-
-type Addresses = Record<"long" | "short" | "churn" | "bulk" | "api", string>;
-
-const pod = (name: string, node: string, podIP: string, labels: string, port?: number) => `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: ${NS}, labels: ${labels}}
-spec: {nodeName: ${node}, serviceAccountName: ${name}, containers: [{name: c, image: c${port ? `, ports: [{name: p, containerPort: ${port}}]` : ""}}]}
-status: {phase: Running, podIP: ${podIP}}
-`;
-
-/** The api pod, relabelled by each config change. */
-const apiPodYaml = (ip: Addresses, version: number) => pod("api", "node-b", ip.api, `{app: api, version: v${version}}`, 8080);
-
-/** Three client workloads on node-a, the bulk echo and the api server on node-b, a Service for each server. */
-function meshYaml(ip: Addresses, version: number): string {
-  return [
-    `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}, labels: {istio.io/dataplane-mode: ambient}}\n`,
-    ...["long", "short", "churn", "bulk", "api"].map((sa) => `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ${sa}, namespace: ${NS}}\n`),
-    pod("long", "node-a", ip.long, "{app: long}"),
-    pod("short", "node-a", ip.short, "{app: short}"),
-    pod("churn", "node-a", ip.churn, "{app: churn}"),
-    pod("bulk", "node-b", ip.bulk, "{app: bulk}", 9000),
-    apiPodYaml(ip, version),
-    `apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: ${NS}}\nspec: {selector: {app: api}, ports: [{name: http, port: 80, targetPort: 8080}]}\n`,
-    `apiVersion: v1\nkind: Service\nmetadata: {name: bulk, namespace: ${NS}}\nspec: {selector: {app: bulk}, ports: [{name: tcp, port: 9000, targetPort: 9000}]}\n`,
-  ].join("---\n");
-}
-
-/** Added and removed by the config changes; selects the api pod but nothing uses it. */
-const EXTRA_SERVICE_YAML = `apiVersion: v1\nkind: Service\nmetadata: {name: extra, namespace: ${NS}}\nspec: {selector: {app: api}, ports: [{name: http, port: 81, targetPort: 8080}]}\n`;
-
-/** Toggled by the policy changes: denies an identity the load never uses, and allows the namespace the load comes from. */
-const POLICY_YAML = `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: soak-deny-intruder, namespace: ${NS}}
-spec:
-  action: DENY
-  rules:
-  - from:
-    - source:
-        principals: ["cluster.local/ns/${NS}/sa/intruder"]
----
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: soak-allow-namespace, namespace: ${NS}}
-spec:
-  action: ALLOW
-  rules:
-  - from:
-    - source:
-        namespaces: ["${NS}"]
-`;

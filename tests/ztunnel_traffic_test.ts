@@ -81,13 +81,22 @@ test("same-node destination works and is counted with both identities", async ()
   const r = await runCommand("curl", ["-sS", "--max-time", "10", "--socks5", `${ip.sleep}:15080`, `http://${ip.local}:8080/same-node`]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^local-echo says hello/);
-  const metrics = await a.metrics();
   const principals = 'source_principal="spiffe://cluster.local/ns/default/sa/sleep"';
   const dest = 'destination_workload="local-echo"';
-  const source = metrics.split("\n").find((l) => l.startsWith("istio_tcp_connections_closed_total{reporter=\"source\"") && l.includes(principals) && l.includes(dest) && l.includes('destination_principal="spiffe://cluster.local/ns/default/sa/local-echo"'));
-  const destination = metrics.split("\n").find((l) => l.startsWith("istio_tcp_connections_closed_total{reporter=\"destination\"") && l.includes(principals) && l.includes(dest));
-  assert.ok(source, "no reporter=source series with both identities");
-  assert.ok(destination, "no reporter=destination series with the caller's identity");
+  // The close is recorded when both directions end, which can be just after curl has its answer.
+  const closedSeries = async () => {
+    const lines = (await a.metrics()).split("\n");
+    const source = lines.find((l) => l.startsWith("istio_tcp_connections_closed_total{reporter=\"source\"") && l.includes(principals) && l.includes(dest) && l.includes('destination_principal="spiffe://cluster.local/ns/default/sa/local-echo"'));
+    const destination = lines.find((l) => l.startsWith("istio_tcp_connections_closed_total{reporter=\"destination\"") && l.includes(principals) && l.includes(dest));
+    return { source, destination };
+  };
+  let found = await closedSeries();
+  for (const deadline = Date.now() + 5000; (!found.source || !found.destination) && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 50));
+    found = await closedSeries();
+  }
+  assert.ok(found.source, "no reporter=source series with both identities");
+  assert.ok(found.destination, "no reporter=destination series with the caller's identity");
 });
 
 test("100 concurrent connections from one workload to one destination share at most 2 HBONE connections", async () => {
