@@ -75,7 +75,7 @@ export async function waitReady(node: TestNode, timeoutMs = 20_000): Promise<voi
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    if (node.proc.child.exitCode !== null) break;
+    if (node.proc.child.exitCode !== null || node.proc.child.signalCode !== null) break;
     try {
       const r = await fetch(`http://${node.address}:15021/healthz/ready`);
       if (r.ok) return;
