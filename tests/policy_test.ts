@@ -3,7 +3,9 @@
 // controlplane, and followed by real connections through two ztunnels whose
 // outcome is asserted — and compared with the ztunnel's explain endpoint.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as path from "node:path";
 import { afterAll, loopbackAddress, socksConnect, startTestControlplane, startXdsMesh, test } from "../testing/mod.ts";
 
 const ip = { sleep: loopbackAddress(), curl: loopbackAddress(), other: loopbackAddress(), httpbin: loopbackAddress() };
@@ -68,6 +70,12 @@ const policies = async () => ((await (await b.admin("/config_dump")).json()).pol
 async function applyAndWait(yaml: string, sent: number): Promise<void> {
   const res = await cp.apply(yaml);
   assert.equal(res.status, 200, JSON.stringify(res.body));
+  // The controlplane translates before the apply returns: what it will send is settled now, so a row
+  // expecting nothing sent (AUDIT, CUSTOM, targetRefs) cannot pass by racing a late push.
+  const token = fs.readFileSync(path.join(cp.stateDir, "admin-token"), "utf8").trim();
+  const translated = (await cp.admin.json<{ policies: { name: string }[] }>("GET", "/api/v1/dataplane", undefined, { authorization: `Bearer ${token}` }))
+    .policies.filter((p) => p.name !== "istio_converted_static_strict");
+  assert.equal(translated.length, sent, `the controlplane translated ${JSON.stringify(translated.map((p) => p.name))}`);
   const deadline = Date.now() + 10_000;
   while ((await policies()).filter((p) => p.name !== "istio_converted_static_strict").length !== sent) {
     assert.ok(Date.now() < deadline, `node-b never got ${sent} policies: ${JSON.stringify(await policies())}`);
