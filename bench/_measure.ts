@@ -49,3 +49,11 @@ export function mibps(bytes: number, seconds: number): string {
 export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}×`;
 }
+
+/** The header of a results table: figure, Ambit's value, the reference, their ratio, the target, whether it was met. */
+export const RESULT_COLUMNS = ["figure", "Ambit", "reference", "ratio", "target", "met?"] as const;
+
+/** A markdown table: a header row, its rule, and one row per array of cells. */
+export function markdownTable(columns: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+}

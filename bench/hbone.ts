@@ -6,7 +6,7 @@ import * as tls from "node:tls";
 import * as path from "node:path";
 import { ConnectionPool, HBONE_TLS, tlsCredentials } from "../hbone/mod.ts";
 import { issue, testCa, writeCertFiles } from "../testing/pki.ts";
-import { mibps, percentile, pingPong, pushBytes, ratio } from "./_measure.ts";
+import { markdownTable, mibps, percentile, pingPong, pushBytes, ratio } from "./_measure.ts";
 
 const ADDRESS = "127.0.0.1";
 const ONE_STREAM_BYTES = 512 * 1024 * 1024;
@@ -77,9 +77,7 @@ export async function bench(): Promise<string> {
     `(${ONE_STREAM_BYTES / 1048576} MiB for one stream, ${STREAMS}×${PER_STREAM_BYTES / 1048576} MiB for many); latency is ${ROUND_TRIPS} sequential 1-byte echoes through one open tunnel.`,
     "Throughput ratios are HBONE ÷ reference (higher is better); latency ratios are HBONE ÷ reference (lower is better).",
     "",
-    "| figure | HBONE | reference | ratio | target |",
-    "|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ...markdownTable(["figure", "HBONE", "reference", "ratio", "target"], rows),
     "",
   ].join("\n");
 }

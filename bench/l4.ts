@@ -13,7 +13,7 @@ import { loopbackAddress } from "../testing/loopback.ts";
 import { startMesh, workload } from "../testing/mesh.ts";
 import { socksConnect } from "../testing/socks.ts";
 import { ensureStunnel, startStunnelPair } from "./_l4_stunnel.ts";
-import { mibps, percentile, pingPong } from "./_measure.ts";
+import { mibps, percentile, pingPong, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
 
 const SINK_PORT = 9000;
 const ECHO_PORT = 9001;
@@ -185,9 +185,7 @@ export async function bench(): Promise<string> {
       `The paths take turns (${ROUNDS} rounds, each path once per round) so background load falls on all of them alike; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs.`,
       "Ratios are Ambit ÷ reference (higher is better for throughput, lower for latency, time and CPU). Targets are printed, not enforced.",
       "",
-      "| figure | Ambit | reference | ratio | target | met? |",
-      "|---|---|---|---|---|---|",
-      ...rows.map((r) => `| ${r.join(" | ")} |`),
+      ...markdownTable(RESULT_COLUMNS, rows),
       "",
     ].join("\n");
   } finally {

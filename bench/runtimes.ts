@@ -10,7 +10,7 @@ import * as os from "node:os";
 import { loopbackAddress } from "../testing/loopback.ts";
 import { socksConnect } from "../testing/socks.ts";
 import { RUNTIMES, type RuntimeMesh, startRuntimeMesh } from "./_runtimes_mesh.ts";
-import { mibps, percentile, pingPong } from "./_measure.ts";
+import { mibps, percentile, pingPong, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
 
 const SINK_PORT = 9000;
 const ECHO_PORT = 9001;
@@ -110,9 +110,7 @@ export async function bench(): Promise<string> {
       `The four paths take turns (${ROUNDS} rounds, each path once per round); 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs.`,
       "Ratios are the figure ÷ the reference (higher is better for throughput, lower for latency, CPU and memory). No targets: this compares runtimes.",
       "",
-      "| figure | Ambit | reference | ratio | target | met? |",
-      "|---|---|---|---|---|---|",
-      ...rows.map((r) => `| ${r.join(" | ")} |`),
+      ...markdownTable(RESULT_COLUMNS, rows),
       "",
     ].join("\n");
   } finally {

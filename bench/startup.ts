@@ -11,7 +11,7 @@ import { workload } from "../testing/mesh.ts";
 import { repoRoot } from "../testing/runtime_command.ts";
 import { ensureBinaries } from "./_startup_build.ts";
 import { h2cProbe, http1Probe, type StartSample, timeToReady } from "./_startup_ready.ts";
-import { percentile } from "./_measure.ts";
+import { percentile, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
 
 const STARTS = 10;
 const TARGET_ZTUNNEL_MS = 150;
@@ -88,9 +88,7 @@ export async function bench(): Promise<string> {
     `1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs. Ratios are compiled ÷ \`bun run\` (lower is better).`,
     "Targets are printed, not enforced.",
     "",
-    "| figure | Ambit | reference | ratio | target | met? |",
-    "|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ...markdownTable(RESULT_COLUMNS, rows),
     "",
   ].join("\n");
 }

@@ -16,7 +16,7 @@ import type { StreamStatus } from "../xds/server.ts";
 import { ControlplaneSession } from "../ztunnel/controlplane_session.ts";
 import { makeCsrs, measureCa } from "./_xds_ca.ts";
 import { APPS, meshYaml, NAMESPACE, podApp, podUid, podYaml } from "./_xds_mesh.ts";
-import { percentile } from "./_measure.ts";
+import { percentile, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
 
 const PODS = 1000;
 const NODES = 100;
@@ -246,9 +246,7 @@ export async function bench(): Promise<string> {
       `${HTTP_IN_FLIGHT} sign() calls outstanding. The endpoint row posts ${HTTP_CSRS} pre-made CSRs (${HTTP_IN_FLIGHT} in flight) as node-0 for an identity it runs.`,
       `Ratios: latency ÷ the debounce (lower is better); CA ÷ raw signing (higher is better). 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs.`,
       "",
-      "| figure | Ambit | reference | ratio | target | met? |",
-      "|---|---|---|---|---|---|",
-      ...rows.map((r) => `| ${r.join(" | ")} |`),
+      ...markdownTable(RESULT_COLUMNS, rows),
       "",
     ].join("\n");
   } finally {
