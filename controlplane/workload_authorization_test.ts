@@ -1,13 +1,10 @@
 import { expect, test } from "bun:test";
 import { spiffeId } from "../identity/mod.ts";
-import type { DataPlaneSnapshot, Workload } from "../xds/resources.ts";
+import type { DataPlaneSnapshot } from "../xds/resources.ts";
+import { testWorkload } from "../testing/resources.ts";
 import { checkNodeMayHoldIdentity } from "./workload_authorization.ts";
 
-const w = (name: string, sa: string, node: string): Workload => ({
-  uid: name, name, namespace: "default", serviceAccount: sa, trustDomain: "cluster.local", addresses: ["10.0.0.1"], network: "",
-  node, tunnelProtocol: "HBONE", status: "HEALTHY", canonicalName: name, canonicalRevision: "", workloadName: name, workloadType: "pod",
-  clusterId: "Kubernetes", services: {}, authorizationPolicies: [],
-});
+const w = (name: string, sa: string, node: string) => testWorkload(name, "default", { serviceAccount: sa, node, addresses: ["10.0.0.1"] });
 const snapshot: DataPlaneSnapshot = { workloads: [w("a", "sleep", "node-a"), w("b", "echo", "node-b")], services: [], policies: [] };
 
 const rows: [string, string, string, string | undefined][] = [

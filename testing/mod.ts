@@ -9,3 +9,4 @@ export * from "./peers.ts";
 export * from "./socks.ts";
 export * from "./mesh.ts";
 export * from "./controlplane.ts";
+export * from "./resources.ts";

@@ -5,35 +5,17 @@ import { formatSpiffeId } from "../identity/mod.ts";
 import type { DataPlaneSnapshot, GatewayAddress, Service, Workload } from "../xds/resources.ts";
 import { type BuildRequestInput, type OutboundRequest, type RefusalReason, buildRequest } from "./outbound_request.ts";
 import { ProxyState } from "./state.ts";
+import { testService, testWorkload } from "../testing/resources.ts";
 
 const NODE = "node-a";
 
 function workload(name: string, namespace: string, over: Partial<Workload> = {}): Workload {
-  return {
-    uid: `Kubernetes//v1/Pod/${namespace}/${name}`,
-    name,
-    namespace,
-    serviceAccount: name.replace(/-\d+$/, ""),
-    trustDomain: "cluster.local",
-    addresses: [],
-    network: "",
-    node: "node-b",
-    tunnelProtocol: "HBONE",
-    status: "HEALTHY",
-    canonicalName: name,
-    canonicalRevision: "v1",
-    workloadName: name,
-    workloadType: "deployment",
-    clusterId: "Kubernetes",
-    services: {},
-    authorizationPolicies: [],
-    ...over,
-  };
+  return testWorkload(name, namespace, { serviceAccount: name.replace(/-\d+$/, ""), node: "node-b", ...over });
 }
 
 function service(name: string, namespace: string, vip: string | string[], over: Partial<Service> = {}): Service {
   const vips = (Array.isArray(vip) ? vip : [vip]).map((address) => ({ network: "", address }));
-  return { name, namespace, hostname: `${name}.${namespace}.svc.cluster.local`, vips, ports: {}, subjectAltNames: [], ...over };
+  return testService(name, namespace, { vips, ...over });
 }
 
 const key = (s: Service) => `${s.namespace}/${s.hostname}`;

@@ -4,34 +4,13 @@ import { expect, test } from "bun:test";
 import type { Authorization, AuthorizationScope, DataPlaneSnapshot, Service, Workload } from "../xds/resources.ts";
 import { EMPTY_MATCH } from "../xds/resources.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
+import { testService, testWorkload } from "../testing/resources.ts";
 
 function workload(name: string, over: Partial<Workload> = {}): Workload {
-  const namespace = over.namespace ?? "default";
-  return {
-    uid: `Kubernetes//v1/Pod/${namespace}/${name}`,
-    name,
-    namespace,
-    serviceAccount: name,
-    trustDomain: "cluster.local",
-    addresses: [],
-    network: "",
-    node: "node-a",
-    tunnelProtocol: "HBONE",
-    status: "HEALTHY",
-    canonicalName: name,
-    canonicalRevision: "v1",
-    workloadName: name,
-    workloadType: "deployment",
-    clusterId: "Kubernetes",
-    services: {},
-    authorizationPolicies: [],
-    ...over,
-  };
+  return testWorkload(name, over.namespace ?? "default", over);
 }
 
-function service(name: string, namespace: string, over: Partial<Service> = {}): Service {
-  return { name, namespace, hostname: `${name}.${namespace}.svc.cluster.local`, vips: [], ports: {}, subjectAltNames: [], ...over };
-}
+const service = testService;
 
 function policy(namespace: string, name: string, scope: AuthorizationScope): Authorization {
   return { name, namespace, scope, action: "ALLOW", rules: [[[{ ...EMPTY_MATCH, destinationPorts: [80] }]]], dryRun: false };
