@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import {
   badRequestError, deniedError, formatAuthority, type InboundTunnel, type InboundTunnelRecord, type SocketAddress, upstreamError,
 } from "../hbone/mod.ts";
-import { formatSpiffeId, type SpiffeId } from "../identity/mod.ts";
+import { formatSpiffeId, parseSpiffeId, type SpiffeId } from "../identity/mod.ts";
 import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
 import type { Workload } from "../xds/resources.ts";
 import type { AuthorizationReport } from "./authorization_report.ts";
@@ -46,17 +46,9 @@ interface InboundContext {
   readonly protocol: "hbone" | "local" | "plaintext";
 }
 
-/** The facts each open inbound connection was admitted on, to re-check when policy changes. */
-interface Admitted {
-  readonly facts: ConnectionFacts;
-  readonly workloadUid: string;
-  readonly close: () => void;
-}
-
 /** The inbound path of one ztunnel. */
 export class Inbound {
   readonly #byTunnel = new WeakMap<InboundTunnel, AdmittedConnection>();
-  readonly #open = new Set<Admitted>();
 
   constructor(private readonly deps: InboundDeps) {}
 
@@ -99,25 +91,32 @@ export class Inbound {
     return { workload: `${workload.namespace}/${workload.name}`, decision: authorize(state.policiesFor(workload), facts) };
   }
 
-  /** Re-checks every open inbound connection against the current policies, closing what is now denied. */
+  /**
+   * Re-checks every open inbound connection against the current policies,
+   * closing what is now denied. The facts come from the connection table.
+   */
   reauthorize(): number {
     const state = this.deps.state();
-    let closed = 0;
-    for (const a of [...this.#open]) {
-      const workload = state.findWorkloadByUid(a.workloadUid);
-      const decision = workload ? authorize(state.policiesFor(workload), a.facts) : undefined;
-      if (decision?.allowed !== false) continue;
+    return this.deps.tracker.closeWhere((info) => {
+      const workload = info.direction === "inbound" && info.destinationWorkloadUid ? state.findWorkloadByUid(info.destinationWorkloadUid) : undefined;
+      if (!workload) return false;
+      const facts: ConnectionFacts = {
+        sourceIdentity: info.sourceIdentity ? parseSpiffeId(info.sourceIdentity) : undefined,
+        sourceAddress: info.source.address,
+        destinationAddress: info.destination.address,
+        destinationPort: info.destination.port,
+      };
+      const decision = authorize(state.policiesFor(workload), facts);
+      if (decision.allowed) return false;
       this.deps.authorization.record(decision, {
-        source: a.facts.sourceIdentity,
-        sourceAddress: a.facts.sourceAddress,
-        destination: { address: a.facts.destinationAddress, port: a.facts.destinationPort },
-        workload: workload!,
+        source: facts.sourceIdentity,
+        sourceAddress: facts.sourceAddress,
+        destination: info.destination,
+        workload,
         reason: "open connection closed: a policy change denies it",
       });
-      a.close();
-      closed++;
-    }
-    return closed;
+      return true;
+    });
   }
 
   /** Build the context, authorize, connect. Throws HboneStatusError (400/401/503). */
@@ -157,13 +156,10 @@ export class Inbound {
       destinationWorkloadUid: workload.uid,
       protocol: ctx.protocol,
     }, () => upstream.destroy());
-    const admitted: Admitted = { facts, workloadUid: workload.uid, close: () => upstream.destroy() };
-    this.#open.add(admitted);
     return {
       upstream,
       workload,
       finish: (sent, received, error) => {
-        this.#open.delete(admitted);
         record.finish({ sent, received, error });
         tracked.release();
       },
