@@ -1,248 +1,213 @@
-// The whole L4 path, each figure beside its reference measured in the same run:
+// The whole L4 path, each figure beside its references measured in the same run:
 // client → SOCKS5 on ztunnel A (workload on node-a) → HBONE → ztunnel B → sink
-// workload on node-b, against direct TCP to the same sink and against a stunnel
-// mTLS pair (TLS 1.3, client certificate required and verified) in front of it.
-import { cpuSeconds, pushChecked } from "./_proc.ts";
-import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as net from "node:net";
+// workload on node-b, against direct TCP to the same sink and against two mTLS
+// tunnel pairs in front of it, stunnel and haproxy (TLS 1.3, client certificate
+// required and verified). The paths are set up in bench/_l4_paths.ts.
+import type * as net from "node:net";
 import * as os from "node:os";
-import * as path from "node:path";
-import { issue, testCa, writeCertFiles } from "../testing/pki.ts";
-import { loopbackAddress } from "../testing/loopback.ts";
-import { startMesh, workload } from "../testing/mesh.ts";
-import { socksConnect } from "../testing/socks.ts";
-import { ensureStunnel, startStunnelPair } from "./_l4_stunnel.ts";
-import { mibps, percentile, pingPong, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
+import { cpuSeconds, pushChecked } from "./_proc.ts";
+import { closeGracefully, ECHO_PORT, PATHS, SINK_PORT, startL4Paths, type L4Paths, type Path } from "./_l4_paths.ts";
+import { openTimes, opensPerSecond, pushParallel } from "./_l4_measure.ts";
+import { HOLD_BATCH, rssWhileHolding, settledRss, softOpenFileLimit } from "./_l4_rss.ts";
+import { markdownTable, mibps, percentile, pingPong, RESULT_COLUMNS } from "./_measure.ts";
 
-const SINK_PORT = 9000;
-const ECHO_PORT = 9001;
-const SOCKS_PORT = 15080;
 const ONE_CONN_BYTES = 256 * 1024 * 1024;
+const PARALLEL = 16;
+const PARALLEL_BYTES = 16 * 1024 * 1024;
 const WARM_UP = 300;
-const ROUND_TRIPS = 3000;
+const ROUND_TRIPS = 9000;
+const OPEN_WARM_UP = 100;
 const OPENS = 600;
-const HELD = 1000;
-const HELD_BATCH = 100;
+const OPENERS = 16;
+const OPENS_EACH = 50;
+/** Connection counts at which RSS is read. */
+const HELD = [1000, 10_000] as const;
 const ROUNDS = 3;
 
 /** Runs the benchmark and returns its section of bench/RESULTS.md. */
 export async function bench(): Promise<string> {
+  const mostHeld = HELD[HELD.length - 1]!;
   const openFiles = softOpenFileLimit();
-  if (openFiles < 2 * HELD + 256) throw new Error(`open-file limit ${openFiles} is too low for ${HELD} connections; raise it (ulimit -n 4096)`);
-  const stunnelBinary = ensureStunnel();
-
-  const ip = { client: loopbackAddress(), sink: loopbackAddress(), stunnelClient: loopbackAddress(), stunnelServer: loopbackAddress() };
-  const stops: (() => Promise<void> | void)[] = [];
+  if (openFiles < mostHeld + 256) {
+    throw new Error(`open-file limit ${openFiles} is too low to hold ${mostHeld.toLocaleString("en")} connections: this process, both ztunnels and the servers each need one descriptor per connection; raise it (ulimit -n ${mostHeld + 256})`);
+  }
+  // A tunnel pair's process holds two descriptors per connection (one each way), so it is held only to the counts the limit allows.
+  const referenceCounts = HELD.filter((c) => 2 * c + 256 <= openFiles);
+  const paths = await startL4Paths();
   try {
-    // The sink workload's servers, in their own process.
-    const servers = spawn(process.execPath, [path.join(import.meta.dirname, "_l4_servers.ts"), ip.sink, String(SINK_PORT), String(ECHO_PORT)], { stdio: ["ignore", "pipe", "inherit"] });
-    stops.push(() => void servers.kill("SIGKILL"));
-    await new Promise<void>((resolve, reject) => {
-      servers.stdout!.once("data", () => resolve());
-      servers.once("exit", (code) => reject(new Error(`bench/_l4_servers.ts exited (${code})`)));
-    });
-
-    // Two ztunnels: the client workload on node-a, the sink workload on node-b.
-    const mesh = await startMesh(["node-a", "node-b"], {
-      workloads: [workload({ name: "client", ip: ip.client, node: "node-a" }), workload({ name: "sink", ip: ip.sink, node: "node-b" })],
-      services: [],
-    });
-    stops.push(() => mesh.stop());
-    const zA = mesh.nodes["node-a"]!;
-    const zB = mesh.nodes["node-b"]!;
-
-    // The stunnel pair, with certificates from the project's own CA helpers.
-    const ca = await testCa();
-    const stunnel = await startStunnelPair({
-      binary: stunnelBinary,
-      clientAddress: ip.stunnelClient,
-      serverAddress: ip.stunnelServer,
-      routes: [
-        { name: "sink", port: SINK_PORT, target: { address: ip.sink, port: SINK_PORT } },
-        { name: "echo", port: ECHO_PORT, target: { address: ip.sink, port: ECHO_PORT } },
-      ],
-      clientCert: writeCertFiles(await issue(ca, "bench", "stunnel-client")),
-      serverCert: writeCertFiles(await issue(ca, "bench", "stunnel-server")),
-    });
-    stops.push(() => stunnel.stop());
-
-    const open = {
-      direct: (port: number) => tcpConnect(ip.sink, port),
-      stunnel: (port: number) => tcpConnect(ip.stunnelClient, port),
-      ambit: async (port: number) => {
-        const r = await socksConnect({ address: ip.client, port: SOCKS_PORT }, ip.sink, port);
-        if (!r.ok) throw new Error(`SOCKS CONNECT to ${ip.sink}:${port} via ${ip.client}:${SOCKS_PORT} refused: ${r.reply}`);
-        return r.socket;
-      },
-    };
-    type Path = keyof typeof open;
-
-    // Other work on the machine shifts every figure, so the paths take turns: ROUNDS rounds, each path once per round.
-    const PATHS = ["ambit", "direct", "stunnel"] as const;
-    const loadBefore = os.loadavg()[0]!;
-
-    // Connection opens (the warm-up also warms the pool, the TLS session cache and the JIT).
-    const opens = {} as Record<Path, { open: number[]; firstEcho: number[] }>;
-    for (const p of PATHS) {
-      await openTimes(() => open[p](ECHO_PORT), 100);
-      opens[p] = { open: [], firstEcho: [] };
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const p of PATHS) {
-        const t = await openTimes(() => open[p](ECHO_PORT), OPENS / ROUNDS);
-        opens[p].open.push(...t.open);
-        opens[p].firstEcho.push(...t.firstEcho);
-      }
-    }
-
-    // 1-byte round trips on one open connection per path.
-    const echoes = {} as Record<Path, net.Socket>;
-    const rtt = {} as Record<Path, number[]>;
-    for (const p of PATHS) {
-      echoes[p] = await open[p](ECHO_PORT);
-      await pingPong(echoes[p], WARM_UP);
-      echoes[p].removeAllListeners("data");
-      rtt[p] = [];
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const p of PATHS) {
-        rtt[p].push(...(await pingPong(echoes[p], ROUND_TRIPS / ROUNDS)));
-        echoes[p].removeAllListeners("data");
-      }
-    }
-    for (const p of PATHS) await closeGracefully(echoes[p]);
-
-    // RSS of both ztunnels idle, then with HELD connections open through the whole path.
-    await sleep(1000);
-    const idle = [rssBytes(zA.proc.child.pid!), rssBytes(zB.proc.child.pid!)] as const;
-    const held: net.Socket[] = [];
-    for (let i = 0; i < HELD; i += HELD_BATCH) {
-      held.push(...(await Promise.all(Array.from({ length: Math.min(HELD_BATCH, HELD - i) }, async () => {
-        const s = await open.ambit(ECHO_PORT);
-        await pingPong(s, 1); // established end to end, sink included
-        s.removeAllListeners("data");
-        return s;
-      }))));
-    }
-    await sleep(1000);
-    const loaded = [rssBytes(zA.proc.child.pid!), rssBytes(zB.proc.child.pid!)] as const;
-    const pool = (await (await zA.admin("/debug/pool")).json()) as { openConnections?: number; activeStreams?: number };
-    await Promise.all(held.map(closeGracefully));
-    const perConnection = (loaded[0] - idle[0] + loaded[1] - idle[1]) / HELD;
-
-    // Throughput of one connection: push, FIN, wait for the sink's byte count; best of ROUNDS.
-    // Alongside, the CPU time the proxies themselves spend (user + system), which other load on the machine disturbs less than wall time.
-    const proxyPids: Record<Path, number[]> = { ambit: [zA.proc.child.pid!, zB.proc.child.pid!], stunnel: stunnel.procs.map((p) => p.child.pid!), direct: [] };
-    const proxyCpu = { ambit: [0, 0], stunnel: [0, 0], direct: [] as number[] } as Record<Path, number[]>;
-    const tput = {} as Record<Path, number>;
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const p of PATHS) {
-        const cpu0 = proxyPids[p].map(cpuSeconds);
-        const seconds = await pushChecked(await open[p](SINK_PORT), ONE_CONN_BYTES);
-        proxyPids[p].forEach((pid, i) => (proxyCpu[p][i]! += cpuSeconds(pid) - cpu0[i]!));
-        tput[p] = Math.min(tput[p] ?? Infinity, seconds);
-      }
-    }
-    const gib = (ROUNDS * ONE_CONN_BYTES) / 2 ** 30;
-    const cpuPerGib = (p: Path) => proxyCpu[p].reduce((a, b) => a + b, 0) / gib;
-    const loadAfter = os.loadavg()[0]!;
-
-    // The table.
-    const us = (v: number) => `${v.toFixed(0)} µs`;
-    const signedUs = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(0)} µs`;
-    const met = (ok: boolean) => (ok ? "yes" : "**missed**");
-    const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
-    const p = (xs: number[], q: number) => percentile(xs, q);
-    const added = (path: Path, q: number) => p(rtt[path], q) - p(rtt.direct, q);
-    // tput holds seconds for the same byte count, so reference seconds ÷ Ambit seconds = Ambit rate ÷ reference rate.
-    const tcpRatio = tput.direct / tput.ambit;
-    const tlsRatio = tput.stunnel / tput.ambit;
-    const x = (v: number) => `${v.toFixed(2)}×`;
-    const rows: string[][] = [
-      [`1-connection throughput (${ONE_CONN_BYTES / 1048576} MiB, best of ${ROUNDS})`, `${mibps(ONE_CONN_BYTES, tput.ambit)} MiB/s`, `direct TCP ${mibps(ONE_CONN_BYTES, tput.direct)} MiB/s`, x(tcpRatio), "≥ 0.25×", met(tcpRatio >= 0.25)],
-      [`1-connection throughput (${ONE_CONN_BYTES / 1048576} MiB, best of ${ROUNDS})`, `${mibps(ONE_CONN_BYTES, tput.ambit)} MiB/s`, `stunnel mTLS ${mibps(ONE_CONN_BYTES, tput.stunnel)} MiB/s`, x(tlsRatio), "≥ 0.4×", met(tlsRatio >= 0.4)],
-      ["proxy CPU per GiB carried (user + system, both ends)", `${cpuPerGib("ambit").toFixed(1)} s (ztunnel A ${(proxyCpu.ambit[0]! / gib).toFixed(1)} + B ${(proxyCpu.ambit[1]! / gib).toFixed(1)})`, `stunnel ${cpuPerGib("stunnel").toFixed(1)} s (server + client)`, x(cpuPerGib("ambit") / cpuPerGib("stunnel")), "", ""],
-      ["added latency, 1-byte round trip p50", `${signedUs(added("ambit", 50))} (${us(p(rtt.ambit, 50))} in all)`, `stunnel ${signedUs(added("stunnel", 50))} (${us(p(rtt.stunnel, 50))}); direct TCP ${us(p(rtt.direct, 50))}`, x(added("ambit", 50) / added("stunnel", 50)), "≤ 60 µs", met(added("ambit", 50) <= 60)],
-      ["added latency, 1-byte round trip p99", `${signedUs(added("ambit", 99))} (${us(p(rtt.ambit, 99))} in all)`, `stunnel ${signedUs(added("stunnel", 99))} (${us(p(rtt.stunnel, 99))}); direct TCP ${us(p(rtt.direct, 99))}`, x(added("ambit", 99) / added("stunnel", 99)), "", ""],
-      ["open a connection through the warm pool, p50 (SOCKS5 + HBONE CONNECT)", us(p(opens.ambit.open, 50)), `direct TCP connect ${us(p(opens.direct.open, 50))}`, x(p(opens.ambit.open, 50) / p(opens.direct.open, 50)), "", ""],
-      ["open a connection through the warm pool, p99", us(p(opens.ambit.open, 99)), `direct TCP connect ${us(p(opens.direct.open, 99))}`, x(p(opens.ambit.open, 99) / p(opens.direct.open, 99)), "", ""],
-      ["new connection to first echoed byte, p50", us(p(opens.ambit.firstEcho, 50)), `stunnel (a TLS handshake per connection) ${us(p(opens.stunnel.firstEcho, 50))}; direct TCP ${us(p(opens.direct.firstEcho, 50))}`, x(p(opens.ambit.firstEcho, 50) / p(opens.stunnel.firstEcho, 50)), "", ""],
-      ["ztunnel RSS idle (node-a + node-b)", `${mb(idle[0])} + ${mb(idle[1])}`, "", "", "", ""],
-      [`ztunnel RSS with ${HELD.toLocaleString("en")} open connections (node-a + node-b)`, `${mb(loaded[0])} + ${mb(loaded[1])}`, `${pool.openConnections ?? "?"} HBONE connections carry them`, "", "", ""],
-      ["RSS per open connection, both ztunnels", `${(perConnection / 1000).toFixed(1)} KB (${Math.round(perConnection).toLocaleString("en")} bytes)`, "", "", "≤ 16 KB", met(perConnection <= 16_000)],
-    ];
-    return [
-      "## L4 path (`bench/l4.ts`)",
-      "",
-      "Client in the bench process → SOCKS5 on ztunnel A (client workload on node-a) → HBONE (HTTP/2 CONNECT over mTLS) → ztunnel B → sink and echo",
-      "servers of a node-b workload in a third process; references are direct TCP to the same servers and a stunnel client/server pair in front",
-      "of them (TLS 1.3 with HBONE's cipher suites, client certificate required and verified, P-256 SPIFFE certificates from the project's test CA).",
-      "Everything on loopback on one machine, in one run.",
-      `Throughput: ${ONE_CONN_BYTES / 1048576} MiB pushed on one connection, the sink answers its byte count on FIN, best of ${ROUNDS}. Latency: ${ROUND_TRIPS} sequential 1-byte`,
-      `echoes on one open connection after ${WARM_UP} of warm-up; "added" is the path's percentile minus direct TCP's. Opens: ${OPENS} sequential, after 100 of warm-up.`,
-      `RSS: VmRSS of both ztunnel processes idle and with ${HELD.toLocaleString("en")} connections open end to end; per connection = summed growth ÷ ${HELD.toLocaleString("en")} (1 KB = 1,000 bytes).`,
-      `The paths take turns (${ROUNDS} rounds, each path once per round) so background load falls on all of them alike; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs.`,
-      "Ratios are Ambit ÷ reference (higher is better for throughput, lower for latency, time and CPU). Targets are printed, not enforced.",
-      "",
-      ...markdownTable(RESULT_COLUMNS, rows),
-      "",
-    ].join("\n");
+    return section(await measure(paths, referenceCounts), openFiles);
   } finally {
-    for (const stop of stops.reverse()) await stop();
+    await paths.stop();
   }
 }
 
-function tcpConnect(host: string, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port, noDelay: true, allowHalfOpen: true });
-    s.once("connect", () => (s.off("error", reject), resolve(s)));
-    s.once("error", reject);
-  });
-}
+type Figures = Awaited<ReturnType<typeof measure>>;
 
-/** Opens `n` connections one after another; for each, the time to open it and to open it and get a first byte echoed. µs. */
-async function openTimes(open: () => Promise<net.Socket>, n: number): Promise<{ open: number[]; firstEcho: number[] }> {
-  const out = { open: [] as number[], firstEcho: [] as number[] };
-  const one = Buffer.from([1]);
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const s = await open();
-    const t1 = performance.now();
-    await new Promise<void>((resolve) => {
-      s.once("data", () => resolve());
-      s.write(one);
+async function measure({ open, proxies, ztunnelA }: L4Paths, referenceCounts: readonly number[]) {
+  const pidsOf = (p: Path) => proxies[p].map((x) => x.pid);
+  const byPath = <T>(f: (p: Path) => T) => Object.fromEntries(PATHS.map((p) => [p, f(p)])) as Record<Path, T>;
+  // Other work on the machine shifts every timing, so the paths take turns: ROUNDS rounds, each path once per round.
+  const inTurns = async (f: (p: Path) => Promise<void>) => {
+    for (let round = 0; round < ROUNDS; round++) for (const p of PATHS) await f(p);
+  };
+  const loadBefore = os.loadavg()[0]!;
+
+  // Memory of every proxy before it has carried a connection.
+  const idleAll = await settledRss(PATHS.flatMap(pidsOf));
+  let next = 0;
+  const idle = byPath((p) => pidsOf(p).map(() => idleAll[next++]!));
+
+  // Sequential opens (the warm-up also warms the pool, the TLS session caches and the JIT).
+  const opens = byPath(() => ({ open: [] as number[], firstEcho: [] as number[] }));
+  for (const p of PATHS) await openTimes(() => open[p](ECHO_PORT), OPEN_WARM_UP);
+  await inTurns(async (p) => {
+    const t = await openTimes(() => open[p](ECHO_PORT), OPENS / ROUNDS);
+    opens[p].open.push(...t.open);
+    opens[p].firstEcho.push(...t.firstEcho);
+  });
+
+  // Opens per second with OPENERS at once; best of ROUNDS.
+  const opensRate = byPath(() => 0);
+  await inTurns(async (p) => void (opensRate[p] = Math.max(opensRate[p], await opensPerSecond(() => open[p](ECHO_PORT), OPENERS, OPENS_EACH))));
+
+  // 1-byte round trips on one open connection per path.
+  const rtt = byPath(() => [] as number[]);
+  const echoes = new Map<Path, net.Socket>();
+  try {
+    for (const p of PATHS) {
+      const s = await open[p](ECHO_PORT);
+      echoes.set(p, s);
+      await pingPong(s, WARM_UP);
+      s.removeAllListeners("data");
+    }
+    await inTurns(async (p) => {
+      rtt[p].push(...(await pingPong(echoes.get(p)!, ROUND_TRIPS / ROUNDS)));
+      echoes.get(p)!.removeAllListeners("data");
     });
-    const t2 = performance.now();
-    out.open.push((t1 - t0) * 1000);
-    out.firstEcho.push((t2 - t0) * 1000);
-    await closeGracefully(s);
+  } finally {
+    await Promise.all([...echoes.values()].map(closeGracefully));
   }
-  return out;
-}
 
-/** FIN, then wait for the far side's FIN and the close (outside any timed region). */
-function closeGracefully(s: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.destroyed) return resolve();
-    s.once("close", () => resolve());
-    s.on("error", () => {});
-    s.resume();
-    s.end();
+  // RSS with connections held open end to end: Ambit at each of HELD, the tunnel pairs at referenceCounts.
+  const hbone: Record<number, number | undefined> = {};
+  const held = {
+    ambit: await rssWhileHolding(() => open.ambit(ECHO_PORT), pidsOf("ambit"), HELD, async (n) => {
+      hbone[n] = ((await (await ztunnelA.admin("/debug/pool")).json()) as { openConnections?: number }).openConnections;
+    }),
+    stunnel: await rssWhileHolding(() => open.stunnel(ECHO_PORT), pidsOf("stunnel"), referenceCounts),
+    haproxy: await rssWhileHolding(() => open.haproxy(ECHO_PORT), pidsOf("haproxy"), referenceCounts),
+  };
+
+  // Throughput of one connection: push, FIN, wait for the sink's byte count; best of ROUNDS.
+  // Alongside, the CPU time the proxies themselves spend (user + system), which other load disturbs less than wall time.
+  const cpu = byPath((p) => pidsOf(p).map(() => 0));
+  const oneConn = byPath(() => Infinity);
+  await inTurns(async (p) => {
+    const cpu0 = pidsOf(p).map(cpuSeconds);
+    const seconds = await pushChecked(await open[p](SINK_PORT), ONE_CONN_BYTES);
+    pidsOf(p).forEach((pid, i) => (cpu[p][i]! += cpuSeconds(pid) - cpu0[i]!));
+    oneConn[p] = Math.min(oneConn[p], seconds);
   });
+
+  // Throughput of PARALLEL connections pushing at once; best of ROUNDS.
+  const parallel = byPath(() => Infinity);
+  await inTurns(async (p) => void (parallel[p] = Math.min(parallel[p], await pushParallel(() => open[p](SINK_PORT), PARALLEL, PARALLEL_BYTES))));
+
+  return { idle, opens, opensRate, rtt, held, referenceCounts, hbone, cpu, oneConn, parallel, loadBefore, loadAfter: os.loadavg()[0]! };
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
-}
+function section(f: Figures, openFiles: number): string {
+  const us = (v: number) => `${v.toFixed(0)} µs`;
+  const signedUs = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(0)} µs`;
+  const met = (ok: boolean) => (ok ? "yes" : "**missed**");
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  const kb = (b: number) => `${(b / 1000).toFixed(1)} KB (${Math.round(b).toLocaleString("en")} bytes)`;
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const n = (v: number) => v.toLocaleString("en");
+  const tunnels = ["stunnel", "haproxy"] as const;
+  const names = { direct: "direct TCP", stunnel: "stunnel", haproxy: "haproxy" };
+  const p = (path: Path, q: number) => percentile(f.rtt[path], q);
+  const added = (path: Path, q: number) => p(path, q) - p("direct", q);
 
-function softOpenFileLimit(): number {
-  const m = /Max open files\s+(\d+|unlimited)/.exec(fs.readFileSync("/proc/self/limits", "utf8"));
-  return !m || m[1] === "unlimited" ? Infinity : Number(m[1]);
-}
+  // Seconds for the same byte count, so reference seconds ÷ Ambit seconds = Ambit's rate ÷ the reference's.
+  const throughput = (label: string, seconds: Record<Path, number>, bytes: number) => (["direct", ...tunnels] as const).map((ref) => {
+    const r = seconds[ref] / seconds.ambit;
+    const target = { direct: 0.25, stunnel: 0.4, haproxy: undefined }[ref];
+    return [label, `${mibps(bytes, seconds.ambit)} MiB/s`, `${names[ref]} ${mibps(bytes, seconds[ref])} MiB/s`, x(r), target ? `≥ ${target}×` : "", target ? met(r >= target) : ""];
+  });
+  const roundTrip = (q: number, target?: number) => {
+    const label = `1-byte round trip p${q}, added to direct TCP`;
+    const ambit = `${signedUs(added("ambit", q))} (${us(p("ambit", q))} in all)`;
+    return [
+      [label, ambit, `direct TCP ${us(p("direct", q))}`, x(p("ambit", q) / p("direct", q)), target ? `≤ ${target} µs added` : "", target ? met(added("ambit", q) <= target) : ""],
+      // A ratio of added parts means nothing once either is not above direct TCP's (it happens in the far tail, where direct TCP also stalls).
+      ...tunnels.map((t) => [label, ambit, `${t} ${signedUs(added(t, q))} (${us(p(t, q))})`, added("ambit", q) > 0 && added(t, q) > 0 ? x(added("ambit", q) / added(t, q)) : "—", "", ""]),
+    ];
+  };
+  // Held-connection figures: Ambit at each of HELD; the tunnel pairs at the counts in f.referenceCounts, or a row saying why not.
+  type Held = { before: number[]; at: number[][] };
+  const rssCell = (rss: readonly number[]) => rss.map(mb).join(" + ");
+  const perConnection = (h: Held, i: number, count: number) => (sum(h.at[i]!) - sum(h.before)) / count;
+  const heldRows = (count: number, label: string, ambit: [cell: string, value: number], ref: (h: Held, j: number) => [cell: string, value: number], target?: [string, boolean]) => {
+    const j = f.referenceCounts.indexOf(count);
+    const refs = j < 0
+      ? [[`tunnel pairs not held at ${n(count)}: each of their processes would need over ${n(2 * count)} descriptors (limit ${n(openFiles)})`, ""]]
+      : tunnels.map((t) => [`${t} ${ref(f.held[t], j)[0]}`, x(ambit[1] / ref(f.held[t], j)[1])]);
+    return refs.map(([cell, r], k) => [label, ambit[0], cell!, r!, k === 0 && target ? target[0] : "", k === 0 && target ? met(target[1]) : ""]);
+  };
+  const rssRows = HELD.flatMap((c, i) =>
+    heldRows(c, `RSS with ${n(c)} open connections (both ends)`, [`${rssCell(f.held.ambit.at[i]!)} (${f.hbone[c] ?? "?"} HBONE connections)`, sum(f.held.ambit.at[i]!)], (h, j) => [rssCell(h.at[j]!), sum(h.at[j]!)]));
+  const perConnectionRows = HELD.flatMap((c, i) => {
+    const ambit = perConnection(f.held.ambit, i, c);
+    return heldRows(c, `RSS per open connection at ${n(c)} (growth, both ends)`, [kb(ambit), ambit], (h, j) => [kb(perConnection(h, j, c)), perConnection(h, j, c)], c === 10_000 ? ["≤ 16 KB", ambit <= 16_000] : undefined);
+  });
+  const gib = (ROUNDS * ONE_CONN_BYTES) / 2 ** 30;
+  const cpuPerGib = (path: Path) => sum(f.cpu[path]) / gib;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const rows: string[][] = [
+    ...throughput(`1-connection throughput (${ONE_CONN_BYTES / 1048576} MiB, best of ${ROUNDS})`, f.oneConn, ONE_CONN_BYTES),
+    ...throughput(`${PARALLEL}-connection throughput (${PARALLEL} × ${PARALLEL_BYTES / 1048576} MiB at once, best of ${ROUNDS})`, f.parallel, PARALLEL * PARALLEL_BYTES),
+    ...tunnels.map((t) => ["proxy CPU per GiB carried on 1 connection (user + system, both ends)", `${cpuPerGib("ambit").toFixed(1)} s (ztunnel A ${(f.cpu.ambit[0]! / gib).toFixed(1)} + B ${(f.cpu.ambit[1]! / gib).toFixed(1)})`, `${t} ${cpuPerGib(t).toFixed(1)} s (client + server)`, x(cpuPerGib("ambit") / cpuPerGib(t)), "", ""]),
+    ...roundTrip(50, 60),
+    ...roundTrip(99, 250),
+    ...roundTrip(99.9),
+    ["open a connection through the warm pool, p50 (SOCKS5 + HBONE CONNECT)", us(percentile(f.opens.ambit.open, 50)), `direct TCP connect ${us(percentile(f.opens.direct.open, 50))}`, x(percentile(f.opens.ambit.open, 50) / percentile(f.opens.direct.open, 50)), "", ""],
+    ["open a connection through the warm pool, p99", us(percentile(f.opens.ambit.open, 99)), `direct TCP connect ${us(percentile(f.opens.direct.open, 99))}`, x(percentile(f.opens.ambit.open, 99) / percentile(f.opens.direct.open, 99)), "", ""],
+    ...tunnels.map((t) => ["new connection to first echoed byte, p50", us(percentile(f.opens.ambit.firstEcho, 50)), `${t} (a TLS handshake per connection) ${us(percentile(f.opens[t].firstEcho, 50))}; direct TCP ${us(percentile(f.opens.direct.firstEcho, 50))}`, x(percentile(f.opens.ambit.firstEcho, 50) / percentile(f.opens[t].firstEcho, 50)), "", ""]),
+    ...(["direct", ...tunnels] as const).map((ref) => [`new connections per second, ${OPENERS} openers at once (open → 1-byte echo → close), best of ${ROUNDS}`, `${n(Math.round(f.opensRate.ambit))}/s`, `${names[ref]} ${n(Math.round(f.opensRate[ref]))}/s`, x(f.opensRate.ambit / f.opensRate[ref]), "", ""]),
+    ...tunnels.map((t, i) => ["RSS idle, before the first connection (each process)", `ztunnel A ${mb(f.idle.ambit[0]!)}, B ${mb(f.idle.ambit[1]!)}`, `${t} client ${mb(f.idle[t][0]!)}, server ${mb(f.idle[t][1]!)}`, x(sum(f.idle.ambit) / sum(f.idle[t])), i === 0 ? "≤ 40 MB per ztunnel" : "", i === 0 ? met(f.idle.ambit.every((b) => b <= 40e6)) : ""]),
+    ...rssRows,
+    ...perConnectionRows,
+  ];
+  return [
+    "## L4 path (`bench/l4.ts`)",
+    "",
+    "Client in the bench process → SOCKS5 on ztunnel A (client workload on node-a) → HBONE (HTTP/2 CONNECT over mTLS) → ztunnel B → sink and echo",
+    "servers of a node-b workload in a third process. References, to the same servers: direct TCP, and two mTLS tunnel pairs, each a client end",
+    "(plain TCP in, TLS out) and a server end (TLS in, plain TCP out): stunnel (a thread per connection) and haproxy (TCP mode, `nbthread 1` in",
+    "each process, as each ztunnel runs its JavaScript on one thread). Both pairs speak TLS 1.3 with HBONE's cipher suites, require and verify",
+    "the client certificate, verify the server's against the CA, and use P-256 SPIFFE certificates from the project's test CA; unlike Ambit's",
+    "pool they make a TLS connection (resumed where they can) per proxied connection. Everything on loopback on one machine, in one run.",
+    `Throughput: ${ONE_CONN_BYTES / 1048576} MiB pushed on one connection, and ${PARALLEL} connections pushing ${PARALLEL_BYTES / 1048576} MiB each at once (opened`,
+    `beforehand, timed from the first byte to the last count); the sink answers each connection's byte count on FIN; best of ${ROUNDS}.`,
+    `Round trips: ${n(ROUND_TRIPS)} sequential 1-byte echoes on one open connection per path after ${WARM_UP} of warm-up; "added" is the path's percentile`,
+    `minus direct TCP's. Opens: ${OPENS} sequential (after ${OPEN_WARM_UP} of warm-up), each timed to open and to the first echoed byte; and`,
+    `${OPENERS} openers at once, each opening, echoing a byte and closing (FIN both ways) ${OPENS_EACH} connections in turn, best of ${ROUNDS}.`,
+    `RSS: VmRSS of each proxy process before its first connection, then just before and with connections held open end to end (a byte echoed`,
+    `on each, opened ${HOLD_BATCH} at a time): ${HELD.map(n).join(" and ")} through Ambit; through each tunnel pair only the counts whose two descriptors`,
+    `per connection in each process fit the open-file limit (${n(openFiles)}). Per connection = growth of both ends together ÷ connections held`,
+    "(1 KB = 1,000 bytes, 1 MB = 1,000,000 bytes).",
+    `The timed phases take turns (${ROUNDS} rounds, each path once per round) so background load falls on all paths alike; 1-minute load average`,
+    `${f.loadBefore.toFixed(1)} before, ${f.loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs.`,
+    "Ratios are Ambit ÷ reference: of rates for throughput and new connections per second (higher is better); otherwise of times, CPU and",
+    "memory (lower is better): for round trips against direct TCP of whole round trips, against a tunnel pair of the part added to direct TCP",
+    "(— where either added part is not above zero).",
+    "Targets are printed, not enforced.",
+    "",
+    ...markdownTable(RESULT_COLUMNS, rows),
+    "",
+  ].join("\n");
+}
 
 if (import.meta.main) console.log(await bench());
