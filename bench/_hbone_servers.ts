@@ -29,14 +29,16 @@ const listen = (server: net.Server) =>
 const tcpSink = await listen(net.createServer({ allowHalfOpen: true }, (s) => (s.setNoDelay(true), sink(s))));
 const echo = await listen(net.createServer({ allowHalfOpen: true }, (s) => (s.setNoDelay(true), s.pipe(s), s.on("error", () => {}))));
 const tlsSink = await listen(tls.createServer({ ...HBONE_TLS, ALPNProtocols: undefined, ...tlsCredentials(cert), requestCert: true, allowHalfOpen: true }, (s) => (s.setNoDelay(true), sink(s))));
-const hbone = new HboneServer({
-  trustDomain: cert.identity.trustDomain,
-  connectUpstream: (t) =>
-    new Promise((resolve, reject) => {
-      const s = net.connect({ host: t.destination.address, port: t.destination.port, allowHalfOpen: true, noDelay: true });
-      s.once("connect", () => resolve(s));
-      s.once("error", (e) => reject(upstreamError("dial", e)));
-    }),
-});
-const hbonePort = (await hbone.listen({ address, port: 0 }, cert)).port;
-console.log(JSON.stringify({ tcpSink, echo, tlsSink, hbone: hbonePort }));
+// One HBONE server per HTTP/2 stack, so both are measured in the same run.
+const hboneServer = (http2: "lean" | "node") =>
+  new HboneServer({
+    trustDomain: cert.identity.trustDomain,
+    http2,
+    connectUpstream: (t) =>
+      new Promise((resolve, reject) => {
+        const s = net.connect({ host: t.destination.address, port: t.destination.port, allowHalfOpen: true, noDelay: true });
+        s.once("connect", () => resolve(s));
+        s.once("error", (e) => reject(upstreamError("dial", e)));
+      }),
+  }).listen({ address, port: 0 }, cert).then((a) => a.port);
+console.log(JSON.stringify({ tcpSink, echo, tlsSink, hbone: { lean: await hboneServer("lean"), node: await hboneServer("node") } }));

@@ -3,7 +3,9 @@ import * as tls from "node:tls";
 import { formatSpiffeId, type SpiffeId, sameSpiffeId, type WorkloadCertificate } from "../identity/mod.ts";
 import { HboneError, HboneStatusError } from "./errors.ts";
 import { formatAuthority, type SocketAddress } from "./headers.ts";
-import { HBONE_TLS, peerIdentityOf, tlsCredentials } from "./tls.ts";
+import { HBONE_TLS, identityFromSubjectAltName, peerIdentityOf, tlsCredentials } from "./tls.ts";
+import { connectLean } from "./h2/bun_tls.ts";
+import { defaultHttp2Stack, type Http2Stack, type TunnelStream } from "./http2_stack.ts";
 
 /** One tunnel to open: who we are, where to, whom we expect there, and what to ask for. */
 export interface HboneConnectRequest {
@@ -26,7 +28,7 @@ export interface HboneConnectRequest {
 
 /** An open tunnel: a duplex byte stream to the destination. */
 export interface HboneTunnel {
-  readonly stream: http2.ClientHttp2Stream;
+  readonly stream: TunnelStream;
   /** Identity the server proved. */
   readonly peerIdentity: SpiffeId;
   /** Which pooled TLS connection carries it (for diagnostics). */
@@ -41,6 +43,8 @@ export interface ConnectionPoolOptions {
   readonly idleTimeoutMs?: number;
   /** TLS handshake deadline. Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** HTTP/2 implementation. Default {@link defaultHttp2Stack}. */
+  readonly http2?: Http2Stack;
 }
 
 /** Counters for tests, metrics and the admin API. */
@@ -53,12 +57,23 @@ export interface ConnectionPoolStats {
   readonly activeStreams: number;
 }
 
+/** What the pool needs of an HTTP/2 client session, from either stack. */
+interface ClientSession {
+  request(headers: Record<string, string>, options: { endStream: boolean }): TunnelStream;
+  readonly remoteSettings: { readonly maxConcurrentStreams?: number };
+  readonly destroyed: boolean;
+  readonly closed: boolean;
+  close(): void;
+  destroy(): void;
+  on(event: "error" | "goaway" | "close", listener: () => void): unknown;
+}
+
 interface PooledConnection {
   readonly id: number;
   readonly key: string;
   /** Streams open or promised to callers waiting for the handshake. */
   reserved: number;
-  session?: http2.ClientHttp2Session;
+  session?: ClientSession;
   peerIdentity?: SpiffeId;
   readonly ready: Promise<void>;
   closing: boolean;
@@ -82,6 +97,7 @@ export class ConnectionPool {
   readonly #maxStreams: number;
   readonly #idleTimeoutMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #stack: Http2Stack;
   #nextId = 1;
   #opened = 0;
   #active = 0;
@@ -90,6 +106,12 @@ export class ConnectionPool {
     this.#maxStreams = options.maxStreamsPerConnection ?? 100;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#stack = options.http2 ?? defaultHttp2Stack();
+  }
+
+  /** The HTTP/2 implementation this pool dials with. */
+  get http2(): Http2Stack {
+    return this.#stack;
   }
 
   /** Current counters. */
@@ -108,7 +130,7 @@ export class ConnectionPool {
     let counted = false;
     try {
       await conn.ready;
-      const stream = conn.session!.request({
+      const stream: TunnelStream = conn.session!.request({
         ":method": "CONNECT",
         ":authority": formatAuthority(request.target),
         ...request.headers,
@@ -117,7 +139,7 @@ export class ConnectionPool {
       this.#active++;
       stream.once("close", () => this.#release(conn));
       const status = await new Promise<number>((resolve, reject) => {
-        stream.once("response", (h) => resolve(Number(h[":status"])));
+        stream.once("response", (h: Record<string, unknown>) => resolve(Number(h[":status"])));
         stream.once("error", reject);
         stream.once("close", () => reject(new HboneError("ERR_HBONE_CONNECT", `stream to ${formatAuthority(request.target)} closed before a response (code ${stream.rstCode})`)));
       });
@@ -165,6 +187,7 @@ export class ConnectionPool {
   }
 
   async #open(conn: PooledConnection, request: HboneConnectRequest): Promise<void> {
+    if (this.#stack === "lean") return this.#openLean(conn, request);
     const { address, port } = request.hboneAddress;
     const socket = tls.connect({
       ...HBONE_TLS,
@@ -192,32 +215,52 @@ export class ConnectionPool {
         reject(new HboneError("ERR_HBONE_CONNECT", `cannot reach HBONE ${formatAuthority(request.hboneAddress)}: ${cause.message}`, { cause }));
       });
     });
-    let peer: SpiffeId;
     try {
-      peer = peerIdentityOf(socket);
+      conn.peerIdentity = expectedPeer(request, peerIdentityOf(socket));
     } catch (e) {
       socket.destroy();
       throw e;
     }
-    if (!request.expectedIdentities.some((id) => sameSpiffeId(id, peer))) {
-      socket.destroy();
-      throw new HboneError(
-        "ERR_HBONE_PEER_IDENTITY",
-        `HBONE ${formatAuthority(request.hboneAddress)} presented ${formatSpiffeId(peer)}, expected ${request.expectedIdentities.map(formatSpiffeId).join(" or ")}`,
-      );
-    }
-    conn.peerIdentity = peer;
     const session = http2.connect(`https://${formatAuthority(request.hboneAddress)}`, { createConnection: () => socket });
-    conn.session = session;
-    this.#opened++;
-    session.on("error", () => this.#drop(conn, false));
-    session.on("goaway", () => this.#drop(conn, false));
-    session.on("close", () => this.#drop(conn, false));
+    this.#adopt(conn, session);
     await new Promise<void>((resolve, reject) => {
       if (session.connecting === false && (session as { remoteSettings?: unknown }).remoteSettings) return resolve();
       session.once("connect", () => resolve());
       session.once("error", reject);
     });
+  }
+
+  async #openLean(conn: PooledConnection, request: HboneConnectRequest): Promise<void> {
+    const { address, port } = request.hboneAddress;
+    const { session, facts } = await connectLean({
+      address,
+      port,
+      localAddress: request.localAddress,
+      tls: tlsCredentials(request.source),
+      timeoutMs: this.#connectTimeoutMs,
+    }).catch((cause: Error) => {
+      throw new HboneError("ERR_HBONE_CONNECT", `cannot reach HBONE ${formatAuthority(request.hboneAddress)}: ${cause.message}`, { cause });
+    });
+    try {
+      conn.peerIdentity = expectedPeer(request, identityFromSubjectAltName(facts.peerSubjectAltName));
+    } catch (e) {
+      session.destroy();
+      throw e;
+    }
+    this.#adopt(conn, session);
+    // Streams may be requested at once; SETTINGS only bound how many.
+    await new Promise<void>((resolve, reject) => {
+      session.once("connect", () => resolve());
+      session.once("close", () => reject(new HboneError("ERR_HBONE_CONNECT", `HBONE ${formatAuthority(request.hboneAddress)} closed before its SETTINGS`)));
+    });
+  }
+
+  #adopt(conn: PooledConnection, session: ClientSession): void {
+    conn.session = session;
+    this.#opened++;
+    session.on("error", () => this.#drop(conn, false));
+    session.on("goaway", () => this.#drop(conn, false));
+    session.on("close", () => this.#drop(conn, false));
   }
 
   #release(conn: PooledConnection): void {
@@ -250,6 +293,17 @@ export class ConnectionPool {
     if (force) conn.session.destroy();
     else if (!conn.session.closed) conn.session.close();
   }
+}
+
+/** The server's proven identity, if it is one the request expects. */
+function expectedPeer(request: HboneConnectRequest, peer: SpiffeId): SpiffeId {
+  if (!request.expectedIdentities.some((id) => sameSpiffeId(id, peer))) {
+    throw new HboneError(
+      "ERR_HBONE_PEER_IDENTITY",
+      `HBONE ${formatAuthority(request.hboneAddress)} presented ${formatSpiffeId(peer)}, expected ${request.expectedIdentities.map(formatSpiffeId).join(" or ")}`,
+    );
+  }
+  return peer;
 }
 
 function poolKey(r: HboneConnectRequest): string {

@@ -10,3 +10,4 @@ export * from "./copy.ts";
 export * from "./tls.ts";
 export * from "./server.ts";
 export * from "./connection_pool.ts";
+export * from "./http2_stack.ts";

@@ -5,7 +5,9 @@ import { formatSpiffeId, type SpiffeId, type WorkloadCertificate } from "../iden
 import { copyBidirectional, type CopyResult } from "./copy.ts";
 import { HboneStatusError, upstreamError } from "./errors.ts";
 import { type Forwarded, parseAuthority, parseBaggage, parseForwarded, type SocketAddress } from "./headers.ts";
-import { HBONE_TLS, peerIdentityOf, tlsCredentials } from "./tls.ts";
+import { HBONE_TLS, identityFromSubjectAltName, tlsCredentials } from "./tls.ts";
+import { type LeanListener, listenLean, type TlsConnectionFacts } from "./h2/bun_tls.ts";
+import { defaultHttp2Stack, type Http2Stack, type TunnelStream } from "./http2_stack.ts";
 
 /** What the server knows about one CONNECT when it asks where to send it. */
 export interface InboundTunnel {
@@ -42,6 +44,25 @@ export interface HboneServerOptions {
   readonly connectUpstream: (tunnel: InboundTunnel) => Promise<Duplex>;
   readonly onTunnelClosed?: (record: InboundTunnelRecord) => void;
   readonly onSessionError?: (error: Error, local: SocketAddress) => void;
+  /** HTTP/2 implementation. Default {@link defaultHttp2Stack}. */
+  readonly http2?: Http2Stack;
+}
+
+/** A server-side CONNECT stream from either stack. */
+type ServerStream = TunnelStream & {
+  respond(headers: Record<string, string | number>, options?: { endStream?: boolean }): void;
+};
+
+/** What was proven about one accepted TLS connection. */
+interface AcceptedConnection {
+  readonly peerIdentity: SpiffeId;
+  readonly peer: SocketAddress;
+  readonly local: SocketAddress;
+}
+
+/** A session of either stack, as far as the server needs to end it. */
+interface ServerSession {
+  destroy(): void;
 }
 
 const EMPTY: CopyResult = { sent: 0, received: 0 };
@@ -58,14 +79,23 @@ const EMPTY: CopyResult = { sent: 0, received: 0 };
  * ```
  */
 export class HboneServer {
-  readonly #listeners = new Map<string, http2.Http2SecureServer>();
-  readonly #sessions = new Set<http2.ServerHttp2Session>();
-  readonly #streams = new Set<http2.ServerHttp2Stream>();
+  readonly #listeners = new Map<string, http2.Http2SecureServer | LeanListener>();
+  readonly #sessions = new Set<ServerSession>();
+  readonly #streams = new Set<ServerStream>();
+  readonly #stack: Http2Stack;
 
-  constructor(private readonly options: HboneServerOptions) {}
+  constructor(private readonly options: HboneServerOptions) {
+    this.#stack = options.http2 ?? defaultHttp2Stack();
+  }
+
+  /** The HTTP/2 implementation this server speaks. */
+  get http2(): Http2Stack {
+    return this.#stack;
+  }
 
   /** Starts listening on `local`, presenting `certificate`. Resolves with the bound address. */
   async listen(local: SocketAddress, certificate: WorkloadCertificate): Promise<SocketAddress> {
+    if (this.#stack === "lean") return this.#listenLean(local, certificate);
     const server = http2.createSecureServer({
       ...HBONE_TLS,
       ...tlsCredentials(certificate),
@@ -75,7 +105,11 @@ export class HboneServer {
       settings: { enableConnectProtocol: false },
     });
     server.on("session", (session) => this.#onSession(session, local));
-    server.on("stream", (stream, headers) => void this.#onStream(stream as http2.ServerHttp2Stream, headers));
+    server.on("stream", (stream: http2.ServerHttp2Stream, headers) => {
+      const conn = sessionFacts.get(stream.session as http2.ServerHttp2Session);
+      if (conn) void this.#onStream(stream as unknown as ServerStream, headers, conn);
+      else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    });
     // Handshake failures (no client cert, unknown CA, expired) are the peer's problem, not ours.
     server.on("tlsClientError", () => {});
     await new Promise<void>((resolve, reject) => {
@@ -91,10 +125,49 @@ export class HboneServer {
     return { address: bound.address, port: bound.port };
   }
 
+  #listenLean(local: SocketAddress, certificate: WorkloadCertificate): Promise<SocketAddress> {
+    const accepted = new WeakMap<object, AcceptedConnection>();
+    let listener: LeanListener;
+    try {
+      listener = listenLean({
+        address: local.address,
+        port: local.port,
+        tls: tlsCredentials(certificate),
+        onConnection: (facts, session) => {
+          accepted.set(session, this.#accept(facts));
+          this.#sessions.add(session);
+          session.on("close", () => this.#sessions.delete(session));
+          session.on("error", (e: Error) => this.options.onSessionError?.(e, local));
+        },
+        onStream: (stream, headers, session) => {
+          const conn = accepted.get(session);
+          if (conn) void this.#onStream(stream, headers, conn);
+          else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        },
+        onRefused: (e) => this.options.onSessionError?.(e, local),
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const bound = { address: local.address, port: listener.port };
+    this.#listeners.set(`${bound.address}:${bound.port}`, listener);
+    return Promise.resolve(bound);
+  }
+
+  /** Checks the verified peer belongs here; throws to close the connection. */
+  #accept(facts: TlsConnectionFacts): AcceptedConnection {
+    const peerIdentity = identityFromSubjectAltName(facts.peerSubjectAltName);
+    if (peerIdentity.trustDomain !== this.options.trustDomain) {
+      throw new Error(`peer ${formatSpiffeId(peerIdentity)} is not in trust domain ${this.options.trustDomain}`);
+    }
+    return { peerIdentity, peer: facts.peer, local: facts.local };
+  }
+
   /** Presents a new certificate on the listener at `local` to connections made from now on. */
   rotateCertificate(local: SocketAddress, certificate: WorkloadCertificate): void {
     const server = this.#listeners.get(`${local.address}:${local.port}`);
-    server?.setSecureContext({ ...HBONE_TLS, ...tlsCredentials(certificate) });
+    if (server && "rotate" in server) server.rotate(tlsCredentials(certificate));
+    else server?.setSecureContext({ ...HBONE_TLS, ...tlsCredentials(certificate) });
   }
 
   /** Number of tunnels open now. */
@@ -108,12 +181,16 @@ export class HboneServer {
     const server = this.#listeners.get(key);
     if (!server) return;
     this.#listeners.delete(key);
+    if ("rotate" in server) return server.stop();
     await new Promise<void>((r) => server.close(() => r()));
   }
 
   /** Stops accepting connections; open tunnels continue until they end or {@link close} is called. */
   stopAccepting(): void {
-    for (const server of this.#listeners.values()) server.close();
+    for (const server of this.#listeners.values()) {
+      if ("rotate" in server) server.stop();
+      else server.close();
+    }
     this.#listeners.clear();
   }
 
@@ -130,18 +207,19 @@ export class HboneServer {
     session.on("error", (e) => this.options.onSessionError?.(e, local));
     const socket = session.socket as TLSSocket;
     try {
-      const identity = peerIdentityOf(socket);
-      if (identity.trustDomain !== this.options.trustDomain) {
-        throw new Error(`peer ${formatSpiffeId(identity)} is not in trust domain ${this.options.trustDomain}`);
-      }
-      sessionIdentity.set(session, identity);
+      const cert = socket.getPeerCertificate() as { subjectaltname?: string } | undefined;
+      sessionFacts.set(session, this.#accept({
+        peerSubjectAltName: cert?.subjectaltname,
+        peer: { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
+        local: { address: socket.localAddress ?? "", port: socket.localPort ?? 0 },
+      }));
     } catch (e) {
       this.options.onSessionError?.(e as Error, local);
       session.destroy();
     }
   }
 
-  async #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+  async #onStream(stream: ServerStream, headers: Record<string, string | string[] | undefined>, conn: AcceptedConnection): Promise<void> {
     const started = performance.now();
     this.#streams.add(stream);
     stream.on("close", () => this.#streams.delete(stream));
@@ -158,18 +236,13 @@ export class HboneServer {
       stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR);
       return report(400);
     }
-    const session = stream.session as http2.ServerHttp2Session;
-    const peerIdentity = sessionIdentity.get(session);
-    const destination = parseAuthority(headers[":authority"]);
-    if (!peerIdentity || !destination) {
+    const destination = parseAuthority(header(headers[":authority"]));
+    if (!destination) {
       stream.respond({ ":status": 400 }, { endStream: true });
       return report(400);
     }
-    const socket = session.socket as TLSSocket;
     const tunnel: InboundTunnel = {
-      peerIdentity,
-      peer: { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
-      local: { address: socket.localAddress ?? "", port: socket.localPort ?? 0 },
+      ...conn,
       destination,
       baggage: parseBaggage(header(headers.baggage)),
       forwarded: parseForwarded(header(headers.forwarded)),
@@ -193,7 +266,7 @@ export class HboneServer {
   }
 }
 
-const sessionIdentity = new WeakMap<http2.ServerHttp2Session, SpiffeId>();
+const sessionFacts = new WeakMap<http2.ServerHttp2Session, AcceptedConnection>();
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(",") : v;

@@ -1,0 +1,251 @@
+/**
+ * The lean HBONE layer's sockets: {@link H2Session} over Bun's native TLS
+ * (`Bun.listen` / `Bun.connect`), without node:net, node:tls or node:http2 in
+ * the data path. Bun only; Deno keeps node:http2 (see hbone/http2_stack.ts).
+ */
+import { Buffer } from "node:buffer";
+import type { Socket, TCPSocketListener } from "bun";
+import { ErrorCode } from "./frames.ts";
+import { H2Session, type FrameTransport } from "./session.ts";
+import type { HeaderRecord, H2Stream } from "./stream.ts";
+
+/** PEM material for one side of mutual TLS. */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/** Who is at each end of an accepted or dialled connection. */
+export interface TlsConnectionFacts {
+  /** The peer certificate's `subjectaltname`, in node:tls's format. */
+  readonly peerSubjectAltName: string | undefined;
+  readonly peer: { address: string; port: number };
+  readonly local: { address: string; port: number };
+}
+
+const ALPN_H2 = Buffer.from([2, 0x68, 0x32]);
+const TLS13 = "TLSv1.3";
+// HBONE's suites (MESH_REFERENCE.md); Bun offers no cipher list option, so the handshake result is checked instead.
+const HBONE_CIPHERS = new Set(["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]);
+
+interface SocketState {
+  session?: H2Session;
+  transport?: BunSocketTransport;
+}
+
+class BunSocketTransport implements FrameTransport {
+  readonly #socket: Socket<SocketState>;
+  #backlog: Uint8Array[] = [];
+  #endWhenDrained = false;
+
+  constructor(socket: Socket<SocketState>) {
+    this.#socket = socket;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#backlog.length > 0) {
+      this.#backlog.push(bytes);
+      return false;
+    }
+    const n = this.#socket.write(bytes);
+    if (n === bytes.length) return true;
+    this.#backlog.push(n > 0 ? bytes.subarray(n) : bytes);
+    return false;
+  }
+
+  /** Writes what the socket refused before; true once nothing is left. */
+  flush(): boolean {
+    while (this.#backlog.length > 0) {
+      const bytes = this.#backlog.length === 1 ? this.#backlog[0]! : Buffer.concat(this.#backlog);
+      const n = this.#socket.write(bytes);
+      if (n < bytes.length) {
+        this.#backlog = [n > 0 ? bytes.subarray(n) : bytes];
+        return false;
+      }
+      this.#backlog = [];
+    }
+    if (this.#endWhenDrained) this.#socket.end();
+    return true;
+  }
+
+  end(): void {
+    if (this.#backlog.length > 0) this.#endWhenDrained = true;
+    else this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#backlog = [];
+    this.#socket.terminate();
+  }
+}
+
+const handlers = {
+  data(socket: Socket<SocketState>, chunk: Uint8Array) {
+    socket.data.session?.receive(chunk);
+  },
+  drain(socket: Socket<SocketState>) {
+    if (socket.data.transport?.flush()) socket.data.session?.transportDrained();
+  },
+  end(socket: Socket<SocketState>) {
+    socket.data.session?.transportClosed();
+    socket.end();
+  },
+  close(socket: Socket<SocketState>, error?: Error) {
+    socket.data.session?.transportClosed(error);
+  },
+  error(socket: Socket<SocketState>, error: Error) {
+    socket.data.session?.transportClosed(error);
+  },
+};
+
+function facts(socket: Socket<SocketState>): TlsConnectionFacts {
+  const cert = socket.getPeerCertificate() as { subjectaltname?: string } | undefined;
+  return {
+    peerSubjectAltName: cert?.subjectaltname,
+    peer: { address: socket.remoteAddress, port: socket.remotePort },
+    local: { address: socket.localAddress, port: socket.localPort },
+  };
+}
+
+/** Refuses anything but TLS 1.3 with HBONE's suites. */
+function tlsParametersProblem(socket: Socket<SocketState>): string | undefined {
+  const version = socket.getTLSVersion?.();
+  if (version !== TLS13) return `TLS version ${version}, HBONE requires ${TLS13}`;
+  const cipher = (socket.getCipher?.() as { standardName?: string; name?: string } | undefined);
+  const name = cipher?.standardName ?? cipher?.name;
+  if (name && !HBONE_CIPHERS.has(name)) return `cipher ${name} is not an HBONE suite`;
+  return undefined;
+}
+
+/** An HTTP/2 server over Bun's TLS listener, with client certificates required. */
+export interface LeanListener {
+  readonly port: number;
+  stop(): void;
+  /** Presents new TLS material; connections accepted from now on use it. */
+  rotate(tls: TlsMaterial): void;
+}
+
+/** Options for {@link listenLean}. */
+export interface LeanListenOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly tls: TlsMaterial;
+  /** Decides whether a verified peer may speak HTTP/2 here; a thrown error closes the connection. */
+  readonly onConnection: (facts: TlsConnectionFacts, session: H2Session) => void;
+  readonly onStream: (stream: H2Stream, headers: HeaderRecord, session: H2Session) => void;
+  readonly onRefused?: (error: Error) => void;
+}
+
+/** Listens for HBONE over Bun's TLS. Throws synchronously when the address is taken. */
+export function listenLean(options: LeanListenOptions): LeanListener {
+  const open = (tls: TlsMaterial, port: number): TCPSocketListener<SocketState> =>
+    Bun.listen<SocketState>({
+      hostname: options.address,
+      port,
+      data: {},
+      tls: { ...tls, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ALPN_H2 } as never,
+      socket: {
+        ...handlers,
+        open(socket) {
+          socket.data = {};
+          socket.setNoDelay(true);
+        },
+        handshake(socket, success, authorizationError) {
+          const problem = !success ? authorizationError?.message ?? "handshake failed" : tlsParametersProblem(socket);
+          if (problem) {
+            options.onRefused?.(new Error(problem));
+            return void socket.terminate();
+          }
+          const transport = new BunSocketTransport(socket);
+          let session: H2Session | undefined;
+          session = new H2Session({
+            role: "server",
+            transport,
+            onStream: (stream, headers) => options.onStream(stream, headers, session!),
+          });
+          socket.data = { session, transport };
+          try {
+            options.onConnection(facts(socket), session);
+          } catch (e) {
+            options.onRefused?.(e as Error);
+            session.destroy();
+          }
+        },
+      },
+    });
+  let listener = open(options.tls, options.port);
+  const port = listener.port;
+  return {
+    port,
+    stop: () => listener.stop(false),
+    rotate(tls) {
+      // Bun cannot swap a listener's certificate, so a new listener replaces it
+      // in the same tick; accepted connections keep running on the old context.
+      listener.stop(false);
+      listener = open(tls, port);
+    },
+  };
+}
+
+/** Options for {@link connectLean}. */
+export interface LeanConnectOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly localAddress?: string;
+  readonly tls: TlsMaterial;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Dials HBONE over Bun's TLS. The chain is verified against `tls.ca`; host
+ * names are not checked (HBONE identifies servers by SPIFFE SAN only), so the
+ * caller must check `facts.peerSubjectAltName`.
+ */
+export function connectLean(options: LeanConnectOptions): Promise<{ session: H2Session; facts: TlsConnectionFacts }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error("TLS handshake timed out")), options.timeoutMs);
+    Bun.connect<SocketState>({
+      hostname: options.address,
+      port: options.port,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      data: {},
+      // Verification happens in `handshake`: Bun would otherwise also demand a host name match.
+      tls: { ...options.tls, rejectUnauthorized: false, ALPNProtocols: ALPN_H2 } as never,
+      socket: {
+        ...handlers,
+        handshake(socket, _success, authorizationError) {
+          const chainProblem = authorizationError && (authorizationError as { code?: string }).code !== "ERR_TLS_CERT_ALTNAME_INVALID" ? authorizationError.message : undefined;
+          const problem = chainProblem ?? tlsParametersProblem(socket);
+          if (problem || settled) {
+            socket.terminate();
+            return fail(new Error(problem ?? "handshake after timeout"));
+          }
+          socket.setNoDelay(true);
+          const transport = new BunSocketTransport(socket);
+          const session = new H2Session({ role: "client", transport });
+          socket.data = { session, transport };
+          settled = true;
+          clearTimeout(timer);
+          resolve({ session, facts: facts(socket) });
+        },
+        connectError(_socket, error) {
+          fail(error);
+        },
+        close(socket, error) {
+          if (!settled) fail(error ?? new Error("connection closed during the TLS handshake"));
+          handlers.close(socket, error);
+        },
+      },
+    }).catch((e: Error) => fail(e));
+  });
+}
+
+export { ErrorCode };
