@@ -130,3 +130,38 @@ test("a denied identity answers 401", async () => {
   const denied = await issue(ca, "sleep", "denied");
   assert.equal(await tryConnect(denied), 401);
 });
+
+/** Opens TLS with the client certificate, writes `bytes`, and reports how the server answered. */
+function rawTls(options: tls.ConnectionOptions, bytes: string): Promise<{ reply: string; outcome: string }> {
+  return new Promise((resolve) => {
+    let reply = "";
+    const socket = tls.connect({
+      host: address, port, cert: joinPem(clientCert.chainPem), key: clientCert.privateKeyPem, ca: joinPem(clientCert.trustBundlePem),
+      checkServerIdentity: () => undefined, ...options,
+    });
+    const done = (outcome: string) => {
+      socket.destroy();
+      resolve({ reply, outcome });
+    };
+    socket.on("secureConnect", () => socket.write(bytes));
+    socket.on("data", (d: Buffer) => void (reply += d.toString("latin1")));
+    socket.on("error", (e) => done(`error: ${e.message}`));
+    socket.on("close", () => done("closed"));
+  });
+}
+
+test("a TLS 1.2 client is refused", async () => {
+  const { reply, outcome } = await rawTls({ maxVersion: "TLSv1.2", ALPNProtocols: ["h2"] }, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  assert.doesNotMatch(reply, /\x00\x00\x00\x04\x00/, "the server must not answer with SETTINGS over TLS 1.2");
+  assert.match(outcome, /error|closed/);
+  assert.equal(await tryConnect(clientCert), 200, "the server keeps serving");
+});
+
+for (const alpn of [["http/1.1"], undefined]) {
+  test(`HTTP/1.1 over TLS (ALPN ${alpn?.join(",") ?? "none"}) is refused and the server keeps serving`, async () => {
+    const { reply, outcome } = await rawTls({ ALPNProtocols: alpn }, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.doesNotMatch(reply, /HTTP\/1\.1 200/);
+    assert.match(outcome, /error|closed/);
+    assert.equal(await tryConnect(clientCert), 200);
+  });
+}
