@@ -5,7 +5,7 @@
 import { isIP } from "node:net";
 import { type Document, isScalar, parseDocument, visit } from "yaml";
 import { z } from "zod";
-import { type ConfigProblem, ConfigError } from "../config/mod.ts";
+import { type ConfigProblem, ConfigError } from "../config/errors.ts";
 import { problemsFromZod } from "../config/zod_problems.ts";
 import type {
   AddressRange, Authorization, DataPlaneSnapshot, GatewayAddress, NetworkAddress, PortMap, Service, StringMatch, Workload,

@@ -2,7 +2,7 @@
 // state whole; an invalid one is reported and the last good state keeps serving.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "../config/mod.ts";
+import { ConfigError } from "../config/errors.ts";
 import type { DataPlaneSnapshot } from "../xds/resources.ts";
 import { MAX_FILE_BYTES, parseLocalConfig } from "./local_config.ts";
 

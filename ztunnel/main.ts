@@ -1,6 +1,6 @@
 // ztunnel's entry point: read flags and environment, start, and turn signals
 // into a drain. Everything else is in app.ts.
-import { ConfigError } from "../config/mod.ts";
+import { ConfigError } from "../config/errors.ts";
 import { startZtunnel } from "./app.ts";
 import { loadZtunnelConfig, ZtunnelConfigError, ztunnelHelp } from "./config.ts";
 

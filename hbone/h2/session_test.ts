@@ -73,7 +73,7 @@ function rawServer() {
 }
 
 const CONNECT = new HpackEncoder().encode([[":method", "CONNECT"], [":authority", "10.0.0.1:80"]]);
-const headersFrame = (id: number, block = CONNECT, flags = Flag.END_HEADERS) => encodeFrame(FrameType.HEADERS, flags, id, block);
+const headersFrame = (id: number, block = CONNECT, flags: number = Flag.END_HEADERS) => encodeFrame(FrameType.HEADERS, flags, id, block);
 const SETTINGS = encodeSettings([]);
 
 describe("H2Session with itself", () => {
