@@ -9,6 +9,8 @@ import { stringify } from "yaml";
 import { loopbackAddress } from "../testing/loopback.ts";
 import { workload } from "../testing/mesh.ts";
 import { repoRoot } from "../testing/runtime_command.ts";
+import { execFileSync } from "node:child_process";
+import { COMPILE_FLAGS } from "../scripts/build_flags.ts";
 import { ensureBinaries } from "./_startup_build.ts";
 import { h2cProbe, http1Probe, type StartSample, timeToReady } from "./_startup_ready.ts";
 import { percentile, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
@@ -37,7 +39,14 @@ export async function bench(): Promise<string> {
     const args = ["--state-dir", path.join(dir, "controlplane"), "--listen", `${address}:15012`, "--dev-listen", `${address}:15010`];
     return timeToReady(command[0]!, [...command.slice(1), ...args], h2cProbe(`http://${address}:15010`, "/healthz/ready"));
   };
+  const bare = path.join(dir, "bare-server");
+  execFileSync(BUN, ["build", ...COMPILE_FLAGS, path.join(import.meta.dirname, "_bare_server.ts"), "--outfile", bare], { stdio: ["ignore", "ignore", "inherit"] });
+  const bareServer = () => {
+    const address = loopbackAddress();
+    return timeToReady(bare, [address], http1Probe(address, 15021, "/"));
+  };
   const variants = {
+    "bare compiled": bareServer,
     "ztunnel compiled": ztunnel([built.paths.ztunnel!]),
     "ztunnel bun run": ztunnel([BUN, "run", path.join(repoRoot, "ztunnel", "main.ts")]),
     "controlplane compiled": controlplane([built.paths.controlplane!]),
@@ -56,6 +65,7 @@ export async function bench(): Promise<string> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+
   const loadAfter = os.loadavg()[0]!;
 
   const q = (n: Variant, p: number) => percentile(samples[n].map((s) => s.ms), p);
@@ -65,6 +75,11 @@ export async function bench(): Promise<string> {
   const x = (v: number) => `${v.toFixed(2)}×`;
   const met = (ok: boolean) => (ok ? "yes" : "**missed**");
   const bunBytes = fs.statSync(fs.realpathSync(BUN)).size;
+  // The floor: a compiled Bun HTTP server that does nothing else.
+  const floorRows = [
+    ["ztunnel exec → ready above the floor, median", ms(q("ztunnel compiled", 50)), `bare compiled Bun HTTP server ${ms(q("bare compiled", 50))}`, x(q("ztunnel compiled", 50) / q("bare compiled", 50)), "", ""],
+    ["ztunnel RSS when ready above the floor, median", mib(rss("ztunnel compiled")), `bare compiled Bun HTTP server ${mib(rss("bare compiled"))}`, x(rss("ztunnel compiled") / rss("bare compiled")), "≤ 40 MB idle", met(rss("ztunnel compiled") <= 40e6)],
+  ];
   const rows: string[][] = [];
   for (const service of ["ztunnel", "controlplane"] as const) {
     const compiled = `${service} compiled` as Variant;
@@ -81,14 +96,14 @@ export async function bench(): Promise<string> {
     "## Start-up (`bench/startup.ts`)",
     "",
     `Exec → ready of the binaries \`npm run build\` makes (\`bun build --compile\`${built.rebuilt ? ", rebuilt for this run" : ""}) against \`bun run <entry>\` of the same entry point,`,
-    `${STARTS} starts each after one unmeasured start, the four kinds taking turns. Ready is the first 200 from the readiness endpoint, polled every ~2 ms`,
+    `${STARTS} starts each after one unmeasured start, the five kinds taking turns (the fifth is the floor: a bare HTTP server compiled the same way). Ready is the first 200 from the readiness endpoint, polled every ~2 ms`,
     "on a fresh connection: ztunnel's `:15021/healthz/ready` (HTTP/1.1) in file mode with one local workload (config loaded, its certificate",
     "from the dev CA, its listeners up); the controlplane's `/healthz/ready` over HTTP/2 cleartext on `--dev-listen` with the project's `Http2Client`,",
     "restarting on a state directory it made before (CA and admin token on disk, empty store). Each process is killed (SIGKILL) once ready.",
-    `1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs. Ratios are compiled ÷ \`bun run\` (lower is better).`,
+    `1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs. Ratios are compiled ÷ \`bun run\`, and ztunnel ÷ the bare server in the floor rows (lower is better).`,
     "Targets are printed, not enforced.",
     "",
-    ...markdownTable(RESULT_COLUMNS, rows),
+    ...markdownTable(RESULT_COLUMNS, [...rows, ...floorRows]),
     "",
   ].join("\n");
 }

@@ -1,10 +1,7 @@
 // `npm run build`: one self-contained binary per service in dist/, from
 // `bun build --compile`. (deno compile would need a download these machines
 // cannot make.) Binaries are not stripped: stripping breaks Bun's embedded code.
-// Bytecode (which needs --format=esm for top-level await) and minification cut
-// the compiled ztunnel's exec → ready by about a third (bench/startup.ts,
-// docs/performance.md); --keep-names keeps class names, which errors print.
-const FLAGS = ["--compile", "--bytecode", "--format=esm", "--minify", "--keep-names"];
+import { COMPILE_FLAGS } from "./build_flags.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -19,7 +16,7 @@ fs.mkdirSync(path.join(root, "dist"), { recursive: true });
 let failed = false;
 for (const [name, entry] of Object.entries(entries)) {
   if (!fs.existsSync(path.join(root, entry))) continue;
-  const proc = Bun.spawnSync([process.execPath, "build", ...FLAGS, entry, "--outfile", `dist/${name}`], { cwd: root, stdout: "inherit", stderr: "inherit" });
+  const proc = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, entry, "--outfile", `dist/${name}`], { cwd: root, stdout: "inherit", stderr: "inherit" });
   if (proc.exitCode !== 0) failed = true;
   else console.log(`built dist/${name} (${(fs.statSync(path.join(root, "dist", name)).size / 1048576).toFixed(1)} MiB)`);
 }
