@@ -5,7 +5,6 @@
  */
 import { Buffer } from "node:buffer";
 import type { Socket, TCPSocketListener } from "bun";
-import { ErrorCode } from "./frames.ts";
 import { H2Session, type FrameTransport } from "./session.ts";
 import type { HeaderRecord, H2Stream } from "./stream.ts";
 
@@ -247,5 +246,3 @@ export function connectLean(options: LeanConnectOptions): Promise<{ session: H2S
     }).catch((e: Error) => fail(e));
   });
 }
-
-export { ErrorCode };
