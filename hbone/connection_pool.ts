@@ -248,7 +248,8 @@ export class ConnectionPool {
       throw e;
     }
     this.#adopt(conn, session);
-    // Streams may be requested at once; SETTINGS only bound how many.
+    // The SETTINGS may have arrived with the handshake, before this continuation ran.
+    if (session.settingsReceived) return;
     await new Promise<void>((resolve, reject) => {
       session.once("connect", () => resolve());
       session.once("close", () => reject(new HboneError("ERR_HBONE_CONNECT", `HBONE ${formatAuthority(request.hboneAddress)} closed before its SETTINGS`)));

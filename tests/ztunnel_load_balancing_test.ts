@@ -35,7 +35,7 @@ async function spread(n: number): Promise<Record<string, number>> {
   for (let i = 0; i < n; i += 10) {
     const names = await Promise.all(Array.from({ length: Math.min(10, n - i) }, async () => {
       const r = await socksConnect({ address: ip.sleep, port: 15080 }, "reviews.default.svc.cluster.local", 9080);
-      assert.ok(r.ok, `refused: ${!r.ok && r.reply}`);
+      assert.ok(r.ok, `refused: ${!r.ok && r.reply}; node-a's last lines:\n${mesh.nodes["node-a"]!.proc.lines.slice(-8).join("\n")}`);
       r.socket.end();
       return readAll(r.socket);
     }));

@@ -86,6 +86,11 @@ export class H2Session extends EventEmitter implements StreamOwner {
     this.#write(options.role === "client" ? concatBytes([CONNECTION_PREFACE, settings, windowUpdate]) : concatBytes([settings, windowUpdate]));
   }
 
+  /** The peer's first SETTINGS has arrived (`connect` was emitted). */
+  get settingsReceived(): boolean {
+    return this.#settingsSeen;
+  }
+
   /** Streams open now. */
   get openStreams(): number {
     return this.#streams.size;
