@@ -31,6 +31,15 @@ const HBONE_CIPHERS = new Set(["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384
 interface SocketState {
   session?: H2Session;
   transport?: BunSocketTransport;
+  /** Bytes that arrived before the session existed; never seen, but losing the preface would be silent. */
+  early?: Uint8Array[];
+}
+
+/** Gives a new session its socket, and any bytes that came before it. */
+function attach(socket: Socket<SocketState>, session: H2Session, transport: BunSocketTransport): void {
+  const early = socket.data?.early ?? [];
+  socket.data = { session, transport };
+  for (const chunk of early) session.receive(chunk);
 }
 
 class BunSocketTransport implements FrameTransport {
@@ -81,20 +90,22 @@ class BunSocketTransport implements FrameTransport {
 
 const handlers = {
   data(socket: Socket<SocketState>, chunk: Uint8Array) {
-    socket.data.session?.receive(chunk);
+    const state = (socket.data ??= {});
+    if (state.session) state.session.receive(chunk);
+    else (state.early ??= []).push(chunk);
   },
   drain(socket: Socket<SocketState>) {
-    if (socket.data.transport?.flush()) socket.data.session?.transportDrained();
+    if (socket.data?.transport?.flush()) socket.data.session?.transportDrained();
   },
   end(socket: Socket<SocketState>) {
-    socket.data.session?.transportClosed();
+    socket.data?.session?.transportClosed();
     socket.end();
   },
   close(socket: Socket<SocketState>, error?: Error) {
-    socket.data.session?.transportClosed(error);
+    socket.data?.session?.transportClosed(error);
   },
   error(socket: Socket<SocketState>, error: Error) {
-    socket.data.session?.transportClosed(error);
+    socket.data?.session?.transportClosed(error);
   },
 };
 
@@ -163,13 +174,13 @@ export function listenLean(options: LeanListenOptions): LeanListener {
             transport,
             onStream: (stream, headers) => options.onStream(stream, headers, session!),
           });
-          socket.data = { session, transport };
           try {
             options.onConnection(facts(socket), session);
           } catch (e) {
             options.onRefused?.(e as Error);
-            session.destroy();
+            return session.destroy();
           }
+          attach(socket, session, transport);
         },
       },
     });
@@ -230,7 +241,7 @@ export function connectLean(options: LeanConnectOptions): Promise<{ session: H2S
           socket.setNoDelay(true);
           const transport = new BunSocketTransport(socket);
           const session = new H2Session({ role: "client", transport });
-          socket.data = { session, transport };
+          attach(socket, session, transport);
           settled = true;
           clearTimeout(timer);
           resolve({ session, facts: facts(socket) });
