@@ -11,7 +11,9 @@ const NOT_BUNDLED = new Set(["node_modules", "dist", "tmp", "tests", "testing", 
 /** Paths of dist/<name> for each name, built first when stale; `rebuilt` says whether a build ran. */
 export function ensureBinaries(names: string[]): { paths: Record<string, string>; rebuilt: boolean } {
   const paths = Object.fromEntries(names.map((n) => [n, path.join(repoRoot, "dist", n)]));
-  const newestSource = Math.max(fs.statSync(path.join(repoRoot, "package.json")).mtimeMs, ...sourceFiles().map((f) => fs.statSync(f).mtimeMs));
+  // The build's own flags count too: a binary built with other flags is stale.
+  const buildInputs = ["package.json", "scripts/build.ts", "scripts/build_flags.ts"].map((f) => path.join(repoRoot, f));
+  const newestSource = Math.max(...[...buildInputs, ...sourceFiles()].map((f) => fs.statSync(f).mtimeMs));
   const stale = Object.values(paths).some((p) => !fs.existsSync(p) || fs.statSync(p).mtimeMs < newestSource);
   if (stale) {
     execFileSync(path.join(repoRoot, "node_modules", ".bin", "bun"), [path.join(repoRoot, "scripts", "build.ts")], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });

@@ -39,7 +39,6 @@ export async function bench(): Promise<string> {
       s.setNoDelay(true);
     });
 
-  const best = async (f: () => Promise<number>, runs = 3) => Math.min(...(await sequential(runs, f)));
   const many = async (open: () => Promise<import("node:stream").Duplex>) => {
     const ds = await Promise.all(Array.from({ length: STREAMS }, open));
     const t0 = performance.now();
@@ -100,12 +99,6 @@ export async function bench(): Promise<string> {
     ...markdownTable(["figure", "HBONE", "reference", "ratio", "target"], rows),
     "",
   ].join("\n");
-}
-
-async function sequential(n: number, f: () => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await f());
-  return out;
 }
 
 if (import.meta.main) console.log(await bench());

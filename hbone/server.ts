@@ -106,7 +106,7 @@ export class HboneServer {
     });
     server.on("session", (session) => this.#onSession(session, local));
     server.on("stream", (stream: http2.ServerHttp2Stream, headers) => {
-      const conn = sessionFacts.get(stream.session as http2.ServerHttp2Session);
+      const conn = acceptedConnections.get(stream.session as http2.ServerHttp2Session);
       if (conn) void this.#onStream(stream as unknown as ServerStream, headers, conn);
       else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     });
@@ -126,7 +126,6 @@ export class HboneServer {
   }
 
   #listenLean(local: SocketAddress, certificate: WorkloadCertificate): Promise<SocketAddress> {
-    const accepted = new WeakMap<object, AcceptedConnection>();
     let listener: LeanListener;
     try {
       listener = listenLean({
@@ -134,13 +133,13 @@ export class HboneServer {
         port: local.port,
         tls: tlsCredentials(certificate),
         onConnection: (facts, session) => {
-          accepted.set(session, this.#accept(facts));
+          acceptedConnections.set(session, this.#accept(facts));
           this.#sessions.add(session);
           session.on("close", () => this.#sessions.delete(session));
           session.on("error", (e: Error) => this.options.onSessionError?.(e, local));
         },
         onStream: (stream, headers, session) => {
-          const conn = accepted.get(session);
+          const conn = acceptedConnections.get(session);
           if (conn) void this.#onStream(stream, headers, conn);
           else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         },
@@ -208,7 +207,7 @@ export class HboneServer {
     const socket = session.socket as TLSSocket;
     try {
       const cert = socket.getPeerCertificate() as { subjectaltname?: string } | undefined;
-      sessionFacts.set(session, this.#accept({
+      acceptedConnections.set(session, this.#accept({
         peerSubjectAltName: cert?.subjectaltname,
         peer: { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
         local: { address: socket.localAddress ?? "", port: socket.localPort ?? 0 },
@@ -266,7 +265,8 @@ export class HboneServer {
   }
 }
 
-const sessionFacts = new WeakMap<http2.ServerHttp2Session, AcceptedConnection>();
+/** What each accepted session (of either stack) proved at its handshake. */
+const acceptedConnections = new WeakMap<object, AcceptedConnection>();
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(",") : v;

@@ -44,15 +44,3 @@ export function readWindowUpdate(frame: Frame): number {
   if (increment === 0 && frame.streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection");
   return increment;
 }
-
-/** RFC 9113 8.2: field names are lower case; 8.3: pseudo-headers come first. */
-export function wellFormedFields(fields: readonly (readonly [string, string])[]): boolean {
-  let regular = false;
-  for (const [name] of fields) {
-    if (name !== name.toLowerCase()) return false;
-    if (name.startsWith(":")) {
-      if (regular) return false;
-    } else regular = true;
-  }
-  return true;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readGoaway, readPing, readRstStream, readSettingsAck, readWindowUpdate, wellFormedFields } from "./control_frames.ts";
+import { readGoaway, readPing, readRstStream, readSettingsAck, readWindowUpdate } from "./control_frames.ts";
 import { ConnectionError, ErrorCode, Flag, type Frame, FrameType } from "./frames.ts";
 
 const frame = (type: number, streamId: number, payload: number[], flags = 0): Frame => ({ type, flags, streamId, payload: Uint8Array.from(payload) });
@@ -37,14 +37,4 @@ describe("control frames", () => {
       expect(outcome).toEqual(expected);
     });
   }
-});
-
-describe("request fields", () => {
-  const cases: [string, [string, string][], boolean][] = [
-    ["CONNECT with authority and baggage", [[":method", "CONNECT"], [":authority", "a:1"], ["baggage", "x=y"]], true],
-    ["upper-case name", [[":method", "CONNECT"], ["Baggage", "x"]], false],
-    ["pseudo-header after a regular one", [["baggage", "x"], [":method", "CONNECT"]], false],
-    ["no fields", [], true],
-  ];
-  for (const [name, fields, ok] of cases) test(name, () => expect(wellFormedFields(fields)).toBe(ok));
 });

@@ -141,15 +141,6 @@ export function readUint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
-/** Parses a SETTINGS payload into [id, value] pairs; its length was checked by the caller. */
-export function decodeSettings(payload: Uint8Array): [number, number][] {
-  const out: [number, number][] = [];
-  for (let i = 0; i + 6 <= payload.length; i += 6) {
-    out.push([(payload[i]! << 8) | payload[i + 1]!, readUint32(payload, i + 2)]);
-  }
-  return out;
-}
-
 /**
  * The payload of a PADDED frame without its padding, or a PROTOCOL_ERROR
  * when the pad length covers the payload (RFC 9113 6.1).

@@ -67,3 +67,15 @@ export function headerRecord(fields: readonly (readonly [string, string])[]): He
   }
   return out;
 }
+
+/** RFC 9113 8.2: field names are lower case; 8.3: pseudo-headers come first. */
+export function wellFormedFields(fields: readonly (readonly [string, string])[]): boolean {
+  let regular = false;
+  for (const [name] of fields) {
+    if (name !== name.toLowerCase()) return false;
+    if (name.startsWith(":")) {
+      if (regular) return false;
+    } else regular = true;
+  }
+  return true;
+}

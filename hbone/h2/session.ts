@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { HpackEncoder } from "./hpack.ts";
-import { type HeaderBlock, HeaderBlockReader, headerRecord } from "./header_block.ts";
+import { type HeaderBlock, HeaderBlockReader, headerRecord, wellFormedFields } from "./header_block.ts";
 import {
   CONNECTION_PREFACE, ConnectionError, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, encodeDataFrames, encodeFrame,
   encodeGoaway, encodeRstStream, encodeSettings, encodeWindowUpdate, ErrorCode, Flag, type Frame,
@@ -8,7 +8,7 @@ import {
 } from "./frames.ts";
 import { type HeaderRecord, H2Stream, type StreamOwner } from "./stream.ts";
 import { decodeSettingsFrame, type PeerSettings } from "./settings.ts";
-import { readGoaway, readPing, readRstStream, readSettingsAck, readWindowUpdate, wellFormedFields } from "./control_frames.ts";
+import { readGoaway, readPing, readRstStream, readSettingsAck, readWindowUpdate } from "./control_frames.ts";
 
 /** Where frames go: a TLS socket, seen as bytes out. */
 export interface FrameTransport {
@@ -310,9 +310,9 @@ export class H2Session extends EventEmitter implements StreamOwner {
     }
     this.#lastPeerStreamId = streamId;
     const limit = this.#opts.maxConcurrentStreams ?? 1000;
-    if (!fields || this.closed || this.#streams.size >= limit || !wellFormedFields(fields)) {
-      const code = !fields || !wellFormedFields(fields) ? ErrorCode.PROTOCOL_ERROR : ErrorCode.REFUSED_STREAM;
-      return this.#write(encodeRstStream(streamId, code));
+    const malformed = !fields || !wellFormedFields(fields);
+    if (malformed || this.closed || this.#streams.size >= limit) {
+      return this.#write(encodeRstStream(streamId, malformed ? ErrorCode.PROTOCOL_ERROR : ErrorCode.REFUSED_STREAM));
     }
     const stream = new H2Stream(streamId, this, this.remoteSettings.initialWindowSize, this.#streamWindow);
     this.#streams.set(streamId, stream);

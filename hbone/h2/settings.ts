@@ -1,4 +1,4 @@
-import { ConnectionError, decodeSettings, ErrorCode, MAX_WINDOW, Setting } from "./frames.ts";
+import { ConnectionError, ErrorCode, MAX_WINDOW, readUint32, Setting } from "./frames.ts";
 
 /** The peer's settings that change how we send. */
 export interface PeerSettings {
@@ -14,7 +14,9 @@ export interface PeerSettings {
 export function decodeSettingsFrame(payload: Uint8Array, current: PeerSettings): PeerSettings {
   if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS payload is not a multiple of 6 bytes");
   let { maxConcurrentStreams, initialWindowSize, maxFrameSize } = current;
-  for (const [id, value] of decodeSettings(payload)) {
+  for (let i = 0; i + 6 <= payload.length; i += 6) {
+    const id = (payload[i]! << 8) | payload[i + 1]!;
+    const value = readUint32(payload, i + 2);
     switch (id) {
       case Setting.ENABLE_PUSH:
         if (value > 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
