@@ -12,6 +12,8 @@ import { CertificateManager, type CertificateSource, LocalCaSource } from "./cer
 import type { ZtunnelConfig } from "./config.ts";
 import { ConnectionTracker } from "./connections.ts";
 import { AuthorizationReport } from "./authorization_report.ts";
+import { reservedPortsOf } from "./destination_guard.ts";
+import { RefusalReport } from "./refusal_report.ts";
 import { Inbound } from "./inbound.ts";
 import { PlaintextListener } from "./plaintext_inbound.ts";
 import { ControlplaneSession } from "./controlplane_session.ts";
@@ -66,7 +68,9 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     new LocalCaSource(await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain }), config.certTtl);
   const certificates = new CertificateManager(source, log, (cert) => rotateListeners(cert));
   const authorization = new AuthorizationReport(metrics.registry, log);
-  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization });
+  const refusals = new RefusalReport(metrics.registry, log);
+  const destinationRules = { reservedPorts: reservedPortsOf(config), allowLinkLocal: config.passthroughLinkLocal };
+  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals });
   const outbound = new Outbound({
     node: config.node,
     state: () => state,
@@ -77,6 +81,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     log,
     tracker,
     allowPassthrough: config.passthrough,
+    destinationRules,
+    refusals,
     connectTimeoutMs: config.connectTimeoutMs,
   });
   const hbone = new HboneServer({
