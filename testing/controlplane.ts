@@ -77,7 +77,7 @@ export async function startTestControlplane(extraArgs: string[] = [], stateDir =
 export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], extraArgs: string[] = []): Promise<{ nodes: Record<string, TestNode>; socksDir: string; stop(): Promise<void> }> {
   const nodes: Record<string, TestNode> = {};
   const socksDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-socks-"));
-  registerSocksCredentials(socksDir);
+  const forgetCredentials = registerSocksCredentials(socksDir);
   for (const name of nodeNames) {
     const address = loopbackAddress();
     const token = await cp.token(name);
@@ -92,6 +92,7 @@ export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], ex
     nodes,
     socksDir,
     stop: async () => {
+      forgetCredentials();
       for (const n of Object.values(nodes)) n.proc.kill("SIGKILL");
       await Promise.all(Object.values(nodes).map((n) => n.proc.exited));
     },

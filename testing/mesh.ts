@@ -37,7 +37,7 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
   const configFile = path.join(dir, "mesh.yaml");
   const caDir = path.join(dir, "ca");
   const socksDir = path.join(dir, "socks");
-  registerSocksCredentials(socksDir);
+  const forgetCredentials = registerSocksCredentials(socksDir);
   const writeConfig = (c: unknown) => {
     const tmp = `${configFile}.tmp`;
     fs.writeFileSync(tmp, typeof c === "string" ? c : stringify(c));
@@ -59,6 +59,7 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
     nodes,
     writeConfig,
     stop: async () => {
+      forgetCredentials();
       for (const n of Object.values(nodes)) n.proc.kill("SIGKILL");
       await Promise.all(Object.values(nodes).map((n) => n.proc.exited));
     },

@@ -23,11 +23,19 @@ export interface SocksCredentials {
   readonly url: string;
 }
 
-const dirs = new Set<string>();
+const dirs: string[] = [];
 
-/** Makes `dir`'s credentials files known to {@link socksCredentialsAt}. */
-export function registerSocksCredentials(dir: string): void {
-  dirs.add(dir);
+/**
+ * Makes `dir`'s credentials files known to {@link socksCredentialsAt}, ahead of
+ * those registered before (a test that starts a second mesh on the same
+ * addresses gets the second one's). Returns how to forget it again.
+ */
+export function registerSocksCredentials(dir: string): () => void {
+  dirs.unshift(dir);
+  return () => {
+    const i = dirs.indexOf(dir);
+    if (i >= 0) dirs.splice(i, 1);
+  };
 }
 
 /** The credentials of the workload whose SOCKS5 listens at `proxy`, if a registered directory has them. */
