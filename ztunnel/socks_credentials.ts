@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Workload } from "../xds/resources.ts";
@@ -45,13 +45,14 @@ export class SocksCredentials {
     const want = Buffer.from(this.passwordFor(workload));
     const got = Buffer.from(password);
     const passwordOk = got.length === want.length && timingSafeEqual(got, want);
-    if (username !== workload.name) return `username ${JSON.stringify(username.slice(0, 64))} is not this workload (${workload.name})`;
-    return passwordOk ? undefined : `wrong password for ${workload.name}`;
+    const expected = socksUsername(workload);
+    if (username !== expected) return `username ${JSON.stringify(username.slice(0, 64))} is not this workload (${expected})`;
+    return passwordOk ? undefined : `wrong password for ${expected}`;
   }
 
-  /** Where the workload's file is. */
-  fileFor(workload: Pick<Workload, "namespace" | "name">): string {
-    return path.join(this.dir, workload.namespace, workload.name);
+  /** Where the workload's file is: never outside `dir`, whatever the names say. */
+  fileFor(workload: Pick<Workload, "uid" | "namespace" | "name">): string {
+    return path.join(this.dir, isSafeName(workload.namespace) ? workload.namespace : "_", socksUsername(workload));
   }
 
   /** Writes the workload's proxy URL to its file (atomically, mode 0600). */
@@ -59,14 +60,28 @@ export class SocksCredentials {
     const file = this.fileFor(workload);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${socksProxyUrl(workload.name, this.passwordFor(workload), address, port)}\n`, { mode: 0o600 });
+    fs.writeFileSync(tmp, `${socksProxyUrl(socksUsername(workload), this.passwordFor(workload), address, port)}\n`, { mode: 0o600 });
     fs.renameSync(tmp, file);
   }
 
   /** Removes the workload's file (it is no longer served here). */
-  withdraw(workload: Pick<Workload, "namespace" | "name">): void {
+  withdraw(workload: Pick<Workload, "uid" | "namespace" | "name">): void {
     fs.rmSync(this.fileFor(workload), { force: true });
   }
+}
+
+/**
+ * The workload's SOCKS5 username, which also names its file: its name when that
+ * is a Kubernetes name, else (a nameless or oddly named workload from a local
+ * file) `workload-` and a digest of its uid, so no name can reach outside the directory.
+ */
+export function socksUsername(workload: Pick<Workload, "uid" | "name">): string {
+  return isSafeName(workload.name) ? workload.name : `workload-${createHash("sha256").update(workload.uid).digest("hex").slice(0, 16)}`;
+}
+
+/** A DNS subdomain: no '/', never "." or "..", nothing a file system or a URL reads specially. */
+function isSafeName(s: string): boolean {
+  return s.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s) && !s.includes("..");
 }
 
 /** `socks5h://user:password@address:port` (IPv6 in brackets). */

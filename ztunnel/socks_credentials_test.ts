@@ -44,6 +44,20 @@ test("a node key others can read is refused", () => {
   expect(() => SocksCredentials.open(dir)).toThrow(/0600/);
 });
 
+test("names that could leave the directory (or are empty) get a file and username from the uid's digest", () => {
+  const c = SocksCredentials.open(tmp());
+  for (const name of ["../../../etc/cron.d/x", "", "..", "a/b", "Upper"]) {
+    const w = { uid: `uid-${name}`, name, namespace: "../.." };
+    const file = c.fileFor(w);
+    expect(path.dirname(path.dirname(file))).toBe(c.dir);
+    expect(path.basename(file)).toMatch(/^workload-[0-9a-f]{16}$/);
+    c.publish(w, "127.0.0.1", 15080);
+    expect(c.verify(w, path.basename(file), c.passwordFor(w))).toBeUndefined();
+    expect(c.verify(w, name, c.passwordFor(w))).toContain("not this workload");
+  }
+  expect(c.fileFor(client)).toBe(path.join(c.dir, "demo", "client"));
+});
+
 test("socksProxyUrl brackets IPv6", () => {
   expect(socksProxyUrl("a", "b", "fd00::1", 15080)).toBe("socks5h://a:b@[fd00::1]:15080");
 });
