@@ -17,6 +17,12 @@ const gateway = z.object({
 });
 const name = z.string().min(1);
 
+/** How a workload's traffic is captured on its node (xds/resources.ts WorkloadCapture). */
+export const workloadCapture = z.discriminatedUnion("mode", [
+  z.strictObject({ mode: z.literal("owner"), uid: z.number().int().min(1).max(0xfffffffe) }),
+  z.strictObject({ mode: z.literal("namespace"), netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) }),
+]);
+
 /** A Workload as sent over xDS. */
 export const workloadSchema = z.object({
   uid: name,
@@ -38,6 +44,7 @@ export const workloadSchema = z.object({
   clusterId: z.string(),
   services: z.record(z.string(), portMap),
   authorizationPolicies: z.array(z.string()),
+  capture: workloadCapture.optional(),
 });
 
 /** A Service as sent over xDS. */

@@ -21,6 +21,7 @@ import * as fs from "node:fs";
 import { Outbound } from "./outbound.ts";
 import { identityOf } from "./outbound_request.ts";
 import { Socks5Listener } from "./socks5.ts";
+import { startCapture } from "./capture.ts";
 import { SocksReply } from "./socks5_protocol.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
 
@@ -79,6 +80,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     allowPassthrough: config.passthrough,
     connectTimeoutMs: config.connectTimeoutMs,
   });
+  const capture = config.capture ? await startCapture(config, () => state, outbound, log) : undefined;
   const hbone = new HboneServer({
     trustDomain: config.trustDomain,
     connectUpstream: inbound.connectUpstream,
@@ -124,7 +126,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
         },
         onRefused: (message, client) => log.debug("socks5", "request refused", { client: client.address, error: message }),
       });
-      const plaintext = new PlaintextListener(address, inbound, () => state, log);
+      const plaintext = new PlaintextListener(address, inbound, () => state, log, capture?.originalDestination);
       try {
         await hbone.listen(hboneAddress(address), cert);
         await socks.listen(address, config.socksPort);
@@ -193,12 +195,14 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       configSource?.stop();
       xdsSource?.stop();
       await Promise.all([...listeners.values()].flatMap((l) => [l.socks.stopAccepting(), l.plaintext.stopAccepting()]));
+      await capture?.stopAccepting();
       hbone.stopAccepting();
       const left = await tracker.drain(config.drainSeconds * 1000);
       if (left > 0) log.warn("ztunnel", "closing connections still open at the drain deadline", { open: left });
       tracker.closeWhere(() => true);
       hbone.close();
       for (const l of listeners.values()) l.socks.close();
+      capture?.close();
       pool.close();
       certificates.stop();
       await Promise.all(servers.map((s) => s.stop()));
