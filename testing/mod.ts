@@ -10,3 +10,4 @@ export * from "./socks.ts";
 export * from "./mesh.ts";
 export * from "./controlplane.ts";
 export * from "./resources.ts";
+export * from "./netns.ts";
