@@ -121,9 +121,13 @@ export function renderUninstall(table = DEFAULT_CAPTURE_TABLE): string {
   return `delete table inet ${table}\n`;
 }
 
-/** The command a fail-open ztunnel runs to keep capture on. */
+/**
+ * The script a fail-open ztunnel runs to keep capture on. `add` alone would not
+ * move an existing element's expiry, so the set is emptied and refilled in the
+ * same transaction (no moment without the element).
+ */
 export function renderHeartbeat(table = DEFAULT_CAPTURE_TABLE): string {
-  return `add element inet ${table} ztunnel_alive { ipv4 timeout ${HEARTBEAT_SECONDS}s, ipv6 timeout ${HEARTBEAT_SECONDS}s }\n`;
+  return `flush set inet ${table} ztunnel_alive\nadd element inet ${table} ztunnel_alive { ipv4 timeout ${HEARTBEAT_SECONDS}s, ipv6 timeout ${HEARTBEAT_SECONDS}s }\n`;
 }
 
 function hex(n: number): string {

@@ -56,6 +56,6 @@ describe("renderCaptureRules", () => {
 
   test("uninstall and heartbeat name the table", () => {
     expect(renderUninstall("ambit")).toBe("delete table inet ambit\n");
-    expect(renderHeartbeat("ambit")).toBe("add element inet ambit ztunnel_alive { ipv4 timeout 6s, ipv6 timeout 6s }\n");
+    expect(renderHeartbeat("ambit")).toBe("flush set inet ambit ztunnel_alive\nadd element inet ambit ztunnel_alive { ipv4 timeout 6s, ipv6 timeout 6s }\n");
   });
 });

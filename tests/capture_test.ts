@@ -65,6 +65,7 @@ async function captureSuite(): Promise<void> {
   let before = "";
   let installed = "";
   let za: TestProcess | undefined;
+  let zb: TestProcess | undefined;
   const start = (h: TestHost, cmd: string, args: string[]) => {
     const [c, x] = h.exec(cmd, args);
     const p = startProcess(c, x);
@@ -78,6 +79,7 @@ async function captureSuite(): Promise<void> {
   const ztunnel = async (h: TestHost, node: string) => {
     const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
       "--node", node, "--address", h.address, "--local-config", configFile, "--ca-dir", path.join(dir, "ca"), "--capture", "--dns-upstream", "none",
+      "--capture-heartbeat", "ambit",
     ]);
     const p = start(h, cmd, args);
     await p.waitForLine(/\tready\t/, 30_000);
@@ -108,7 +110,7 @@ async function captureSuite(): Promise<void> {
     await a.run("nft", ["-f", "-"], { input: "table inet keepme {\n  chain output {\n    type filter hook output priority 0; policy accept;\n    tcp dport 1 counter accept\n  }\n}\n" });
     before = await ruleset(a);
     za = await ztunnel(a, "node-a");
-    await ztunnel(b, "node-b");
+    zb = await ztunnel(b, "node-b");
     await cli(a, ["capture", "install"]);
     await cli(b, ["capture", "install"]);
     installed = await ruleset(a);
@@ -163,4 +165,34 @@ async function captureSuite(): Promise<void> {
     assert.equal((await cli(a, ["capture", "status"], true)).code, 3);
     assert.equal((await cli(a, ["capture", "uninstall"])).code, 0);
   }, { timeout: 60_000 });
+
+  test("a ztunnel that dies: fail closed refuses its workloads' traffic, fail open lets it go direct", async () => {
+    const outsideUrl = `http://${b.address}:9090/`;
+    // Host B is fail closed (the default): with its ztunnel gone, hello's outbound is refused, not leaked.
+    zb!.kill("SIGKILL");
+    await zb!.exited;
+    const refused = await curlAs(b, HELLO_UID, outsideUrl);
+    assert.equal(refused.code, 7, `curl should fail to connect: ${refused.stdout}${refused.stderr}`);
+    assert.equal((await b.run("curl", ["-sS", "--max-time", "10", outsideUrl])).stdout, "outside the mesh\n");
+
+    // Host A is reinstalled fail open: captured while the heartbeat is fresh, direct once it lapses.
+    await cli(a, ["capture", "install", "--fail", "open"]);
+    await until(async () => /heartbeat fresh/.test((await cli(a, ["capture", "status"])).stdout), "the heartbeat to be fresh");
+    assert.equal((await curlAs(a, CLIENT_UID, outsideUrl)).stdout, "outside the mesh\n");
+    assert.match(await metrics(a), /istio_tcp_connections_opened_total\{reporter="source"[^}]*connection_security_policy="none"\} 2/, "the second passthrough went through node-a's ztunnel");
+    za!.kill("SIGKILL");
+    await za!.exited;
+    await until(async () => (await curlAs(a, CLIENT_UID, outsideUrl)).stdout === "outside the mesh\n", "captured traffic to go direct");
+    await cli(a, ["capture", "uninstall"]);
+    assert.equal(await ruleset(a), before);
+  }, { timeout: 60_000 });
+}
+
+/** Polls `check` every 100 ms until it holds, or fails at the deadline. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import { type OriginalDestinationReader, originalDestinationReader, socketOwnerOf } from "../runtime/mod.ts";
 import type { Logger } from "../telemetry/mod.ts";
+import { startCaptureHeartbeat } from "./capture_heartbeat.ts";
 import { CaptureOutboundListener } from "./capture_outbound.ts";
 import type { ZtunnelConfig } from "./config.ts";
 import { DnsProxy, upstreamFromResolvConf } from "./dns_proxy.ts";
@@ -39,11 +40,13 @@ export async function startCapture(config: ZtunnelConfig, state: () => ProxyStat
     listener.close();
     throw e;
   }
+  const stopHeartbeat = config.captureHeartbeat ? startCaptureHeartbeat(config.captureHeartbeat, log) : () => {};
   log.info("capture", "capture listeners up", { outbound: `${CAPTURE_ADDRESS}:${config.capturePort}`, dns: `${CAPTURE_ADDRESS}:${config.dnsPort}`, dnsUpstream: upstream ?? "none" });
   return {
     originalDestination,
-    stopAccepting: () => listener.stopAccepting(),
-    close: () => (listener.close(), dns.close()),
+    // A draining ztunnel takes no new connections: a fail-open node lets them go direct.
+    stopAccepting: () => (stopHeartbeat(), listener.stopAccepting()),
+    close: () => (stopHeartbeat(), listener.close(), dns.close()),
   };
 }
 
