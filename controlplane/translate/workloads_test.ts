@@ -64,6 +64,7 @@ const rows: Row[] = [
   { name: "Running without conditions: HEALTHY", objects: [AMBIENT_NS, pod("a", { conditions: [] })], uids: [uid("a")], match: { [uid("a")]: { status: "HEALTHY" } } },
   { name: "Pending with an IP: sent, UNHEALTHY", objects: [AMBIENT_NS, pod("a", { phase: "Pending" })], uids: [uid("a")], match: { [uid("a")]: { status: "UNHEALTHY" } } },
   // Names.
+  { name: "a capture annotation is carried to the ztunnel (docs/capture.md)", objects: [AMBIENT_NS, pod("a", { annotations: { "ambit.dev/capture-uid": "2001" } })], uids: [uid("a")], match: { [uid("a")]: { capture: { mode: "owner", uid: 2001 } } } },
   { name: "service account defaults to default; hostNetwork kept", objects: [AMBIENT_NS, pod("a", { hostNetwork: true })], uids: [uid("a")], match: { [uid("a")]: { serviceAccount: "default", networkMode: "HOST_NETWORK" } } },
   {
     name: "ReplicaSet suffix stripped with pod-template-hash: deployment",
