@@ -48,6 +48,18 @@ export type CaptureRules =
   | { readonly ok: true; readonly table: string; readonly ruleset: string }
   | { readonly ok: false; readonly problems: readonly string[] };
 
+/**
+ * The loopback address outbound connections of the workload owned by `uid` are
+ * sent to (127.128.0.0/9 holds uids below 2^23): the listener a connection
+ * lands on names its workload, so the ztunnel need not look the socket's owner
+ * up (reading /proc/net/tcp costs milliseconds a connection: it walks the
+ * kernel's whole socket hash).
+ */
+export function ownerCaptureAddress(uid: number): string | undefined {
+  if (!Number.isInteger(uid) || uid < 1 || uid >= 2 ** 23) return undefined;
+  return `127.${128 | (uid >> 16)}.${(uid >> 8) & 255}.${uid & 255}`;
+}
+
 /** Seconds a heartbeat keeps fail-open capture on; the ztunnel refreshes at a third of it. */
 export const HEARTBEAT_SECONDS = 6;
 
@@ -63,6 +75,7 @@ export function renderCaptureRules(input: CaptureRulesInput): CaptureRules {
   const problems: string[] = [];
   if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(table)) problems.push(`table name "${table}" must be a letter then letters, digits or _ (at most 32)`);
   const uids: number[] = [];
+  const owners: { workload: string; uid: number }[] = [];
   const addresses: { workload: string; address: string }[] = [];
   for (const w of input.workloads) {
     const c = w.capture;
@@ -71,9 +84,11 @@ export function renderCaptureRules(input: CaptureRulesInput): CaptureRules {
       continue;
     }
     if (!Number.isInteger(c.uid) || c.uid < 1) problems.push(`Workload ${w.name}: capture.uid ${c.uid} must be a positive integer (not root)`);
+    else if (!ownerCaptureAddress(c.uid)) problems.push(`Workload ${w.name}: capture.uid ${c.uid} is too large (owner capture serves uids below 8388608)`);
     if (c.uid === input.ztunnelUid) problems.push(`Workload ${w.name}: capture.uid ${c.uid} is the ztunnel's own uid; its traffic would loop`);
     if (uids.includes(c.uid)) problems.push(`Workload ${w.name}: capture.uid ${c.uid} is already another workload's`);
     uids.push(c.uid);
+    owners.push({ workload: w.name, uid: c.uid });
     for (const a of w.addresses) {
       if (isIP(a) === 0) problems.push(`Workload ${w.name}: address "${a}" is not an IP address`);
       else addresses.push({ workload: w.name, address: a });
@@ -104,9 +119,22 @@ export function renderCaptureRules(input: CaptureRulesInput): CaptureRules {
     }
     lines.push(`    ip daddr 127.0.0.0/8 return comment "loopback stays in the workload"`);
     lines.push(`    ip6 daddr ::1 return`);
-    lines.push(`    ${alive}meta l4proto tcp redirect to :${ports.outbound} comment "outbound to ztunnel"`);
+    for (const o of owners) {
+      const to = `${ownerCaptureAddress(o.uid)}:${ports.outbound}`;
+      lines.push(`    ${alive}meta skuid ${o.uid} meta nfproto ipv4 meta l4proto tcp dnat ip to ${to} comment "outbound of ${o.workload} to ztunnel"`);
+    }
   }
-  lines.push(`  }`, `  chain prerouting {`, `    type nat hook prerouting priority dstnat; policy accept;`);
+  lines.push(`  }`);
+  if (uids.length > 0) {
+    // IPv6 cannot be sent to an IPv4 listener that names the workload: refused rather than leaked.
+    lines.push(
+      `  chain output_filter {`,
+      `    type filter hook output priority 0; policy accept;`,
+      `    ${alive}meta skuid { ${uids.join(", ")} } meta nfproto ipv6 meta l4proto tcp ip6 daddr != ::1 reject with tcp reset comment "IPv6 outbound is not captured"`,
+      `  }`,
+    );
+  }
+  lines.push(`  chain prerouting {`, `    type nat hook prerouting priority dstnat; policy accept;`);
   for (const { workload, address } of addresses) {
     const family = isIP(address) === 4 ? "ip" : "ip6";
     const to = family === "ip" ? `${address}:${ports.plaintext}` : `[${address}]:${ports.plaintext}`;

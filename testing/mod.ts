@@ -11,3 +11,4 @@ export * from "./mesh.ts";
 export * from "./controlplane.ts";
 export * from "./resources.ts";
 export * from "./netns.ts";
+export * from "./capture_mesh.ts";

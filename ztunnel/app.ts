@@ -150,6 +150,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     if (closed > 0) log.info("rbac", "closed connections the new policies deny", { closed });
     log.info("ztunnel", "state updated", { workloads: snapshot.workloads.length, services: snapshot.services.length, policies: snapshot.policies.length });
     reconciling = reconciling.then(reconcile, reconcile);
+    if (capture) reconciling = reconciling.then(capture.reconcile, capture.reconcile);
   }
 
   const configSource = config.localConfig
