@@ -27,7 +27,7 @@ export const ZTUNNEL_OPTIONS = {
   capture: { flag: "capture", env: "AMBIT_CAPTURE", kind: "boolean", default: false, help: "serve transparent capture (docs/capture.md): outbound on 127.0.0.1:--capture-port, DNS on 127.0.0.1:--dns-port; 15006 reads original destinations" },
   capturePort: { flag: "capture-port", env: "AMBIT_CAPTURE_PORT", kind: "number", default: 15001, help: "outbound capture port (loopback), where nftables redirects captured workloads' TCP" },
   dnsPort: { flag: "dns-port", env: "AMBIT_DNS_PORT", kind: "number", default: 15053, help: "DNS proxy port (loopback, udp and tcp), where captured workloads' DNS is redirected" },
-  dnsUpstream: { flag: "dns-upstream", env: "AMBIT_DNS_UPSTREAM", kind: "string", default: "", help: "resolver for names outside the mesh (ip or ip:port); empty: the first non-loopback nameserver in /etc/resolv.conf; none: refuse them" },
+  dnsUpstream: { flag: "dns-upstream", env: "AMBIT_DNS_UPSTREAM", kind: "string", default: "", help: "resolver for names outside the mesh (ip or ip:port); empty: the first nameserver in /etc/resolv.conf; none: refuse them" },
   captureHeartbeat: { flag: "capture-heartbeat", env: "AMBIT_CAPTURE_HEARTBEAT", kind: "string", default: "", help: "nftables table (inet) of fail-open capture rules whose heartbeat this ztunnel keeps fresh; when it stops, captured traffic goes direct" },
   drainSeconds: { flag: "drain-seconds", env: "TERMINATION_GRACE_PERIOD_SECONDS", kind: "number", default: 30, help: "on SIGTERM, how long open connections may finish before they are closed" },
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream connect and TLS handshake deadline" },

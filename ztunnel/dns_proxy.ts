@@ -131,11 +131,14 @@ export class DnsProxy {
   }
 }
 
-/** The first nameserver in a resolv.conf text that is not on loopback (ourselves, or a local stub). */
+/**
+ * The first nameserver in a resolv.conf text. A loopback stub (127.0.0.53) is
+ * fine: the ztunnel's own queries are not captured, so they cannot loop back here.
+ */
 export function upstreamFromResolvConf(text: string): string | undefined {
   for (const line of text.split("\n")) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m && net.isIP(m[1]!) !== 0 && !m[1]!.startsWith("127.") && m[1] !== "::1") return m[1];
+    if (m && net.isIP(m[1]!) !== 0) return m[1];
   }
   return undefined;
 }
