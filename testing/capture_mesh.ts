@@ -28,6 +28,8 @@ export interface CaptureMesh {
   readonly hosts: TestHostPair;
   readonly dir: string;
   readonly ip: { readonly client: string; readonly hello: string; readonly vip: string };
+  /** Replaces the policies in the config file (the ztunnels reload it). */
+  writePolicies(policies: readonly unknown[]): void;
   /** Starts a long-running process inside a host; stopped by stop(). */
   start(h: TestHost, cmd: string, args: string[]): TestProcess;
   /** Starts a ztunnel (capture on, fail-open heartbeat on) and waits until it is ready. */
@@ -76,7 +78,11 @@ export async function createCaptureMesh(options: CaptureMeshOptions): Promise<Ca
     policies: options.policies ?? [],
   };
   const configFile = path.join(dir, "mesh.yaml");
-  fs.writeFileSync(configFile, stringify(config));
+  const writeConfig = (c: unknown) => {
+    fs.writeFileSync(`${configFile}.tmp`, stringify(c));
+    fs.renameSync(`${configFile}.tmp`, configFile);
+  };
+  writeConfig(config);
   const start = (h: TestHost, cmd: string, args: string[]) => {
     const [c, x] = h.exec(cmd, args);
     const p = startProcess(c, x);
@@ -89,6 +95,7 @@ export async function createCaptureMesh(options: CaptureMeshOptions): Promise<Ca
     ip,
     start,
     stop,
+    writePolicies: (policies) => writeConfig({ ...config, policies }),
     ztunnel: async (h, node) => {
       const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
         "--node", node, "--address", h.address, "--local-config", configFile, "--ca-dir", path.join(dir, "ca"),

@@ -20,10 +20,8 @@ if (unavailable) {
 }
 
 async function captureSuite(): Promise<void> {
-  const mesh = await createCaptureMesh({
-    helloPorts: { 80: 8080, 9091: 9091 },
-    policies: [{ name: "deny-9091", namespace: "demo", scope: "Namespace", action: "Deny", rules: [[[{ destinationPorts: [9091] }]]] }],
-  });
+  const deny9091 = { name: "deny-9091", namespace: "demo", scope: "Namespace", action: "Deny", rules: [[[{ destinationPorts: [9091] }]]] };
+  const mesh = await createCaptureMesh({ helloPorts: { 80: 8080, 9091: 9091 }, policies: [deny9091] });
   const cleanUp = () => mesh.stop();
   afterAll(cleanUp);
   const { hosts: { a, b }, ip, cli, metrics, ruleset } = mesh;
@@ -105,6 +103,17 @@ async function captureSuite(): Promise<void> {
     assert.equal(r.stdout, "hello from hello\n", r.stderr);
     const inbound = (await metrics(b)).split("\n").filter((l) => l.startsWith("istio_tcp_connections_opened_total") && l.includes('reporter="destination"') && l.includes('source_principal="unknown"'));
     assert.ok(inbound.length >= 1, "no plaintext inbound connection recorded on node-b");
+  }, { timeout: 30_000 });
+
+  test("STRICT refuses the captured plaintext; mesh clients still reach the workload", async () => {
+    // What istiod makes of PeerAuthentication STRICT: deny a source without a principal.
+    const strict = { name: "strict", namespace: "demo", scope: "Namespace", action: "Deny", rules: [[[{ notPrincipals: [{ Presence: [] }] }]]] };
+    mesh.writePolicies([deny9091, strict]);
+    await zb!.waitForLine(/state updated.*policies=2/);
+    const r = await a.run("curl", ["-sS", "--max-time", "10", `http://${ip.hello}:8080/`], { allowFail: true });
+    assert.notEqual(r.code, 0, `STRICT let plaintext in: ${r.stdout}`);
+    assert.equal(r.stdout, "");
+    assert.equal((await curlAs(a, CLIENT_UID, "http://hello.demo.svc.cluster.local/")).stdout, "hello from hello\n");
   }, { timeout: 30_000 });
 
   test("capture install is idempotent; uninstall restores the host's ruleset exactly", async () => {
