@@ -16,12 +16,14 @@ export interface CapturedWorkload {
 /** The ztunnel ports the rules point at. */
 export interface CapturePorts {
   readonly outbound: number;
+  /** The workload's SOCKS5 port, which the network must not reach (it speaks as the workload). */
+  readonly socks: number;
   readonly plaintext: number;
   readonly hbone: number;
   readonly dns: number;
 }
 
-export const DEFAULT_CAPTURE_PORTS: CapturePorts = { outbound: 15001, plaintext: 15006, hbone: 15008, dns: 15053 };
+export const DEFAULT_CAPTURE_PORTS: CapturePorts = { outbound: 15001, socks: 15080, plaintext: 15006, hbone: 15008, dns: 15053 };
 export const DEFAULT_CAPTURE_TABLE = "ambit";
 /** The mark a ztunnel socket may carry to be left alone (Istio's 0x539). */
 export const ZTUNNEL_MARK = 0x539;
@@ -133,6 +135,15 @@ export function renderCaptureRules(input: CaptureRulesInput): CaptureRules {
       `    ${alive}meta skuid { ${uids.join(", ")} } meta nfproto ipv6 meta l4proto tcp ip6 daddr != ::1 reject with tcp reset comment "IPv6 outbound is not captured"`,
       `  }`,
     );
+  }
+  if (addresses.length > 0) {
+    // Runs before the DNAT below, which would otherwise carry such a connection to 15006 and on to SOCKS5.
+    lines.push(`  chain prerouting_filter {`, `    type filter hook prerouting priority -150; policy accept;`);
+    for (const { workload, address } of addresses) {
+      const family = isIP(address) === 4 ? "ip" : "ip6";
+      lines.push(`    iifname != "lo" ${family} daddr ${address} tcp dport ${ports.socks} drop comment "SOCKS5 of ${workload} is for the host only"`);
+    }
+    lines.push(`  }`);
   }
   lines.push(`  chain prerouting {`, `    type nat hook prerouting priority dstnat; policy accept;`);
   for (const { workload, address } of addresses) {

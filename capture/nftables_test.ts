@@ -25,8 +25,9 @@ describe("renderCaptureRules", () => {
     ["DNS over TCP to 15053", [client], {}, "tcp dport 53 redirect to :15053"],
     ["loopback left alone", [client], {}, "ip daddr 127.0.0.0/8 return comment \"loopback stays in the workload\""],
     ["inbound plaintext to 15006 (not HBONE)", [client], {}, "ip daddr 10.77.1.1 tcp dport != 15008 dnat ip to 10.77.1.1:15006 comment \"inbound plaintext to demo/client\""],
+    ["the network cannot reach a workload's SOCKS5", [client], {}, "iifname != \"lo\" ip daddr 10.77.1.1 tcp dport 15080 drop comment \"SOCKS5 of demo/client is for the host only\""],
     ["IPv6 inbound", [hello], {}, "ip6 daddr fd00::1 tcp dport != 15008 dnat ip6 to [fd00::1]:15006 comment \"inbound plaintext to demo/hello\""],
-    ["other ports", [client], { ports: { outbound: 25001, plaintext: 25006, hbone: 25008, dns: 25053 } }, "meta skuid 2001 meta nfproto ipv4 meta l4proto tcp dnat ip to 127.128.7.209:25001 comment \"outbound of demo/client to ztunnel\""],
+    ["other ports", [client], { ports: { outbound: 25001, socks: 25080, plaintext: 25006, hbone: 25008, dns: 25053 } }, "meta skuid 2001 meta nfproto ipv4 meta l4proto tcp dnat ip to 127.128.7.209:25001 comment \"outbound of demo/client to ztunnel\""],
     ["another table", [client], { table: "mesh2" }, "delete table inet mesh2"],
     ["fail open: redirects need the heartbeat", [client], { failMode: "open" as const }, "meta nfproto @ztunnel_alive meta skuid 2001 meta nfproto ipv4 meta l4proto tcp dnat ip to 127.128.7.209:15001 comment \"outbound of demo/client to ztunnel\""],
     ["fail open: the heartbeat set", [client], { failMode: "open" as const }, "set ztunnel_alive {"],
@@ -70,4 +71,4 @@ test.each([
   [0, undefined],
   [2 ** 23, undefined],
   [1.5, undefined],
-])("owner %d is sent to %s", (uid, want) => expect(ownerCaptureAddress(uid)).toBe(want));
+])("owner %p is sent to %p", (uid, want) => expect(ownerCaptureAddress(uid)).toBe(want));

@@ -7,6 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ownerCaptureAddress } from "../capture/mod.ts";
 import {
   afterAll, CLIENT_UID, createCaptureMesh, HELLO_UID, netnsUnavailable, test, type TestHost, type TestProcess,
 } from "../testing/mod.ts";
@@ -93,6 +94,10 @@ async function captureSuite(): Promise<void> {
     // (and the passthrough metric below would count two).
     const strays = za!.lines.filter((l) => /no original destination|is captured as uid/.test(l));
     assert.deepEqual(strays, []);
+    // Dialling a capture listener directly names no destination: closed, nothing forwarded.
+    const direct = await a.run("curl", ["-sS", "--max-time", "5", `http://${ownerCaptureAddress(CLIENT_UID)}:15001/`], { allowFail: true });
+    assert.notEqual(direct.code, 0, direct.stdout);
+    await za!.waitForLine(/no original destination/);
     const passthrough = (await metrics(a)).split("\n").filter((l) => l.startsWith("istio_tcp_connections_opened_total") && l.includes('reporter="source"') && l.includes('connection_security_policy="none"'));
     assert.equal(passthrough.length, 1, passthrough.join("\n"));
   }, { timeout: 30_000 });
@@ -103,6 +108,10 @@ async function captureSuite(): Promise<void> {
     assert.equal(r.stdout, "hello from hello\n", r.stderr);
     const inbound = (await metrics(b)).split("\n").filter((l) => l.startsWith("istio_tcp_connections_opened_total") && l.includes('reporter="destination"') && l.includes('source_principal="unknown"'));
     assert.ok(inbound.length >= 1, "no plaintext inbound connection recorded on node-b");
+    // A workload's SOCKS5 listener speaks as the workload: the host may use it, the network may not.
+    const socks = (h: TestHost) => h.run("curl", ["-sS", "--connect-timeout", "1", "--max-time", "5", "--socks5", `${ip.hello}:15080`, `http://${b.address}:9090/`], { allowFail: true });
+    assert.notEqual((await socks(a)).code, 0, "host A reached hello's SOCKS5 over the network");
+    assert.equal((await socks(b)).stdout, "outside the mesh\n");
   }, { timeout: 30_000 });
 
   test("STRICT refuses the captured plaintext; mesh clients still reach the workload", async () => {

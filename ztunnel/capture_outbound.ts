@@ -80,8 +80,9 @@ export class CaptureOutbound {
       socket.destroy();
     };
     const target = await this.deps.originalDestination(socket);
-    // Dialled directly rather than redirected: nothing says where it was going.
-    if (!target) return refuse("no original destination (not a redirected connection)");
+    // Dialled directly rather than redirected: nothing says where it was going (and it must not loop back here).
+    const direct = target && target.port === socket.localPort && target.address === socket.localAddress?.replace(/^::ffff:/, "");
+    if (!target || direct) return refuse("no original destination (not a redirected connection)");
     const source = capturedSource(this.deps.localWorkloads(), uid);
     if (!source) return refuse(`no workload on this node is captured as uid ${uid}`, { "dst.addr": formatAuthority(target) });
     const request = { host: target.address, port: target.port, addressType: net.isIP(target.address) === 6 ? "ipv6" as const : "ipv4" as const };
