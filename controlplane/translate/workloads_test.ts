@@ -135,6 +135,11 @@ const rows: Row[] = [
     objects: [AMBIENT_NS, workloadEntry("a", { node: null }), workloadEntry("b", { address: "vm.example.com" }), workloadEntry("c", { node: null, labels: { "istio.io/dataplane-mode": "none" } })],
     uids: [], warnings: [/ambit\.dev\/node/, /not an IP address/],
   },
+  {
+    name: "a WorkloadEntry's capture label (a VM's workload by its uid) is carried to the ztunnel",
+    objects: [namespace("default"), workloadEntry("a", { labels: { ...AMBIENT, "ambit.dev/capture-uid": "3001" } })], uids: [weUid("a")],
+    match: { [weUid("a")]: { capture: { mode: "owner", uid: 3001 } } },
+  },
   { name: "WorkloadEntry enrolled by its own label", objects: [namespace("default"), workloadEntry("a", { labels: AMBIENT }), workloadEntry("b")], uids: [weUid("a")] },
   // Policies that select it.
   {
