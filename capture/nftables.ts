@@ -107,7 +107,8 @@ export function renderCaptureRules(input: CaptureRulesInput): CaptureRules {
     `delete table inet ${table}`,
     `table inet ${table} {`,
   ];
-  if (open) lines.push(`  set ztunnel_alive {`, `    type nf_proto`, `    flags timeout`, `  }`);
+  // Born alive: install just read the ztunnel's config, so it is up; its heartbeat takes over from here.
+  if (open) lines.push(`  set ztunnel_alive {`, `    type nf_proto`, `    flags timeout`, `    elements = { ipv4 timeout ${HEARTBEAT_SECONDS}s, ipv6 timeout ${HEARTBEAT_SECONDS}s }`, `  }`);
   lines.push(
     `  chain output {`,
     `    type nat hook output priority -100; policy accept;`,

@@ -31,6 +31,7 @@ describe("renderCaptureRules", () => {
     ["another table", [client], { table: "mesh2" }, "delete table inet mesh2"],
     ["fail open: redirects need the heartbeat", [client], { failMode: "open" as const }, "meta nfproto @ztunnel_alive meta skuid 2001 meta nfproto ipv4 meta l4proto tcp dnat ip to 127.128.7.209:15001 comment \"outbound of demo/client to ztunnel\""],
     ["fail open: the heartbeat set", [client], { failMode: "open" as const }, "set ztunnel_alive {"],
+    ["fail open: born with a heartbeat (install found the ztunnel up)", [client], { failMode: "open" as const }, "elements = { ipv4 timeout 6s, ipv6 timeout 6s }"],
   ])("%s", (_, workloads, extra, want) => {
     expect(lines({ workloads, ...extra })).toContain(want);
   });
