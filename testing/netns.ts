@@ -35,9 +35,11 @@ export interface TestHostPair {
   remove(): Promise<void>;
 }
 
-/** Creates two namespaces with a veth pair between them. */
+let made = 0;
+
+/** Creates two namespaces with a veth pair between them (names stay under 15 bytes, as interface names must). */
 export async function createHostPair(prefix = "ambit"): Promise<TestHostPair> {
-  const tag = `${prefix}${process.pid % 100000}`;
+  const tag = `${prefix}${process.pid % 100000}${String.fromCharCode(97 + (made++ % 26))}`;
   const subnet = 64 + Math.floor(Math.random() * 180);
   const names = [`${tag}a`, `${tag}b`];
   const remove = () => {
