@@ -7,6 +7,7 @@ import { parseArgs } from "./args.ts";
 import { type Command, commandHelp, mainHelp } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { applyCommand } from "./commands/apply.ts";
+import { captureCommand } from "./commands/capture.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { devCommand } from "./commands/dev.ts";
 import { getCommand } from "./commands/get.ts";
@@ -21,7 +22,7 @@ import { type Io, processIo } from "./io.ts";
 /** Every verb, in the order `ambit --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   devCommand, applyCommand, deleteCommand, getCommand, analyzeCommand,
-  proxyStatusCommand, ztunnelConfigCommand, nodeCommand, versionCommand,
+  proxyStatusCommand, ztunnelConfigCommand, nodeCommand, captureCommand, versionCommand,
 ];
 
 /** Runs `ambit <argv>`; resolves with the exit code. */

@@ -5,3 +5,5 @@
 export { runtimeName, runtimeVersion, serveHttp, type HttpServer, type ServeHttpOptions } from "./serve.ts";
 export { serveHttp2, type Http2Listener, type Http2PeerInfo, type ServeHttp2Options } from "./http2_server.ts";
 export { Http2Client, type Http2ClientResponse, type Http2ClientTls } from "./http2_client.ts";
+export { conntrackReader, type OriginalDestinationReader, originalDestinationReader } from "./original_destination.ts";
+export type { Endpoint } from "./conntrack.ts";

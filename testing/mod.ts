@@ -12,3 +12,5 @@ export * from "./socks_credentials.ts";
 export * from "./mesh.ts";
 export * from "./controlplane.ts";
 export * from "./resources.ts";
+export * from "./netns.ts";
+export * from "./capture_mesh.ts";

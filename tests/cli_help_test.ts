@@ -19,6 +19,7 @@ const REQUIRED: Record<string, string[]> = {
   "proxy-status": ["--all", "-o, --output", "--controlplane"],
   "ztunnel-config": ["--node", "--node-address", "--admin-port", "-n, --namespace", "-o, --output", "--controlplane"],
   node: ["-o, --output", "--controlplane", "--token-file", "--controlplane-ca"],
+  capture: ["--admin-address", "--admin-port", "--table", "--fail <closed|open>", "--no-dns", "--ztunnel-uid", "--dry-run"],
   version: ["--client", "--metrics-port", "-o, --output", "--controlplane"],
 };
 

@@ -22,6 +22,12 @@ const namespaceName = z.string().refine(isNamespaceName, "must be a Kubernetes n
 const serviceAccountName = z.string().refine(isServiceAccountName, "must be a Kubernetes service account name (a DNS subdomain)");
 const trustDomain = z.string().refine(isTrustDomain, "must be a trust domain (lower-case letters, digits, '.', '-', '_')");
 
+/** How a workload's traffic is captured on its node (xds/resources.ts WorkloadCapture). */
+export const workloadCapture = z.discriminatedUnion("mode", [
+  z.strictObject({ mode: z.literal("owner"), uid: z.number().int().min(1).max(0xfffffffe) }),
+  z.strictObject({ mode: z.literal("namespace"), netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) }),
+]);
+
 /** A Workload as sent over xDS. */
 export const workloadSchema = z.object({
   uid: name,
@@ -43,6 +49,7 @@ export const workloadSchema = z.object({
   clusterId: z.string(),
   services: z.record(z.string(), portMap),
   authorizationPolicies: z.array(z.string()),
+  capture: workloadCapture.optional(),
 });
 
 /** A Service as sent over xDS. */

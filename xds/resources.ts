@@ -55,7 +55,18 @@ export interface Workload {
   readonly services: Readonly<Record<string, PortMap>>;
   /** Selector-scoped policies ("namespace/name") that apply to it. */
   readonly authorizationPolicies: readonly string[];
+  /** How its node captures its traffic without SOCKS5 (docs/capture.md); absent: not captured. */
+  readonly capture?: WorkloadCapture;
 }
+
+/**
+ * What makes a process part of a workload on its node, for transparent capture:
+ * its owner (a VM's workload runs as its own user) or its network namespace
+ * (a pod, as in Istio's in-pod mode; designed, not yet served: docs/capture.md).
+ */
+export type WorkloadCapture =
+  | { readonly mode: "owner"; readonly uid: number }
+  | { readonly mode: "namespace"; readonly netns: string };
 
 /** A service: a hostname and VIPs that load-balance over the workloads backing it. */
 export interface Service {

@@ -24,6 +24,7 @@ import { identityOf } from "./outbound_request.ts";
 import { HostAddresses } from "./local_peer.ts";
 import { SocksCredentials } from "./socks_credentials.ts";
 import { WorkloadListeners } from "./workload_listeners.ts";
+import { startCapture } from "./capture.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
 
 /** A running ztunnel. */
@@ -77,6 +78,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     refusals,
     connectTimeoutMs: config.connectTimeoutMs,
   });
+  const capture = config.capture ? await startCapture(config, () => state, outbound, log) : undefined;
   const hbone = new HboneServer({
     trustDomain: config.trustDomain,
     connectUpstream: inbound.connectUpstream,
@@ -98,6 +100,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     hostAddresses: new HostAddresses(),
     refusals,
     log,
+    originalDestination: capture?.originalDestination,
   });
 
   function applySnapshot(snapshot: DataPlaneSnapshot): void {
@@ -108,6 +111,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     log.info("ztunnel", "state updated", { workloads: snapshot.workloads.length, services: snapshot.services.length, policies: snapshot.policies.length });
     const reconcile = () => listeners.reconcile();
     reconciling = reconciling.then(reconcile, reconcile);
+    if (capture) reconciling = reconciling.then(capture.reconcile, capture.reconcile);
   }
 
   const configSource = config.localConfig
@@ -155,12 +159,14 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       configSource?.stop();
       xdsSource?.stop();
       await listeners.stopAccepting();
+      await capture?.stopAccepting();
       hbone.stopAccepting();
       const left = await tracker.drain(config.drainSeconds * 1000);
       if (left > 0) log.warn("ztunnel", "closing connections still open at the drain deadline", { open: left });
       tracker.closeWhere(() => true);
       hbone.close();
       listeners.close();
+      capture?.close();
       pool.close();
       certificates.stop();
       await Promise.all(servers.map((s) => s.stop()));

@@ -36,11 +36,14 @@ export interface ZtunnelPorts {
   readonly hbonePort: number;
   readonly plaintextPort: number;
   readonly socksPort: number;
+  /** Transparent capture's outbound and DNS ports, when set. */
+  readonly capturePort?: number;
+  readonly dnsPort?: number;
 }
 
 /** Istio's fixed ports and every port this ztunnel is configured to listen on. */
 export function reservedPortsOf(ports: ZtunnelPorts): ReadonlySet<number> {
-  const configured = [ports.adminPort, ports.metricsPort, ports.readinessPort, ports.hbonePort, ports.plaintextPort, ports.socksPort];
+  const configured = [ports.adminPort, ports.metricsPort, ports.readinessPort, ports.hbonePort, ports.plaintextPort, ports.socksPort, ports.capturePort ?? 0, ports.dnsPort ?? 0];
   // Port 0 means "any free port" (tests): it names no destination.
   return new Set([...ISTIO_ZTUNNEL_PORTS, ...configured.filter((p) => p > 0)]);
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { type ConfigProblem, ConfigError } from "../config/errors.ts";
 import { problemsFromZod } from "../config/zod_problems.ts";
 import { isNamespaceName, isServiceAccountName, isTrustDomain } from "../identity/spiffe.ts";
+import { workloadCapture } from "../xds/resource_schemas.ts";
 import type {
   AddressRange, Authorization, DataPlaneSnapshot, GatewayAddress, NetworkAddress, PortMap, Service, StringMatch, Workload,
 } from "../xds/resources.ts";
@@ -111,6 +112,8 @@ const localWorkload = z.strictObject({
   clusterId: z.string().optional(),
   locality: locality.nullish(),
   capacity: z.number().int().min(0).default(1),
+  // Ambit's own: how the node captures this workload without SOCKS5 (docs/capture.md).
+  capture: workloadCapture.optional(),
   // Required by ztunnel; Ambit lets a workload that backs no service leave it out.
   services: z.record(z.string(), portMap).superRefine((m, ctx) => {
     for (const key of Object.keys(m)) {
@@ -250,6 +253,7 @@ function toSnapshot(ws: LocalWorkload[], ss: LocalService[], ps: LocalPolicy[], 
     clusterId: w.clusterId || "Kubernetes",
     services: { ...w.services },
     authorizationPolicies: w.authorizationPolicies,
+    ...(w.capture ? { capture: w.capture } : {}),
   }));
   // Explicit service endpoints attach the service to the named workload, as ztunnel does.
   for (const s of ss) {

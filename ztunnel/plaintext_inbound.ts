@@ -1,10 +1,12 @@
 // Port 15006 on each workload address: plaintext connections from clients that
 // do not speak HBONE. PeerAuthentication decides whether they may in: STRICT
 // refuses them (a policy with no principal cannot match), PERMISSIVE lets them in.
-// The original destination port comes from a PROXY v1 header when the client
-// sends one, else it is the workload's only service target port.
+// The original destination port comes from the kernel when capture redirected
+// the connection here (docs/capture.md), else from a PROXY v1 header when the
+// client sends one, else it is the workload's only service target port.
 import * as net from "node:net";
 import { copyBidirectional, type SocketAddress } from "../hbone/mod.ts";
+import type { OriginalDestinationReader } from "../runtime/mod.ts";
 import type { Logger } from "../telemetry/mod.ts";
 import type { Inbound } from "./inbound.ts";
 import { parseProxyV1 } from "./proxy_protocol.ts";
@@ -14,7 +16,7 @@ import type { ProxyState } from "./state.ts";
 export class PlaintextListener {
   readonly #server: net.Server;
 
-  constructor(private readonly workloadAddress: string, private readonly inbound: Inbound, private readonly state: () => ProxyState, private readonly log: Logger) {
+  constructor(private readonly workloadAddress: string, private readonly inbound: Inbound, private readonly state: () => ProxyState, private readonly log: Logger, private readonly originalDestination?: OriginalDestinationReader) {
     this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => void this.#accept(s).catch(() => s.destroy()));
   }
 
@@ -32,7 +34,9 @@ export class PlaintextListener {
   async #accept(socket: net.Socket): Promise<void> {
     socket.on("error", () => {});
     const peer = { address: socket.remoteAddress?.replace(/^::ffff:/, "") ?? "", port: socket.remotePort ?? 0 };
-    const { port, rest } = await this.#destinationPort(socket);
+    const captured = await this.originalDestination?.(socket);
+    // Only a redirect to this workload's own address names one of its ports.
+    const { port, rest } = captured && captured.address === this.workloadAddress ? { port: captured.port, rest: Buffer.alloc(0) } : await this.#destinationPort(socket);
     if (port === undefined) {
       this.log.info("plaintext", "connection refused: no destination port", { "src.addr": peer.address, "dst.addr": this.workloadAddress });
       socket.destroy();

@@ -28,6 +28,7 @@ import type { HostAddresses } from "./local_peer.ts";
 import type { Outbound } from "./outbound.ts";
 import { identityOf } from "./outbound_request.ts";
 import { PlaintextListener } from "./plaintext_inbound.ts";
+import type { OriginalDestinationReader } from "../runtime/mod.ts";
 import type { RefusalReport } from "./refusal_report.ts";
 import { Socks5Listener } from "./socks5.ts";
 import { SocksReply } from "./socks5_protocol.ts";
@@ -47,6 +48,8 @@ export interface WorkloadListenersDeps {
   readonly hostAddresses: HostAddresses;
   readonly refusals: RefusalReport;
   readonly log: Logger;
+  /** With transparent capture, 15006 reads each connection's original destination from the kernel. */
+  readonly originalDestination?: OriginalDestinationReader;
 }
 
 interface Served {
@@ -136,7 +139,7 @@ export class WorkloadListeners {
     }
     if (ticket.cancelled) return;
     const socks = this.#socksListener(address);
-    const plaintext = new PlaintextListener(address, this.deps.inbound, this.deps.state, log);
+    const plaintext = new PlaintextListener(address, this.deps.inbound, this.deps.state, log, this.deps.originalDestination);
     try {
       await hbone.listen(this.#hbone(address), cert);
       this.deps.credentials.publish(workload, address, ports.socks);

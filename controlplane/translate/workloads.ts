@@ -12,6 +12,7 @@ import type { PortMap, Workload } from "../../xds/resources.ts";
 import { hostnamesOf, isMeshService, isMeshServiceEntry, selectorOf } from "./_kube_service.ts";
 import { groupObjects, type MeshObjects } from "./_objects.ts";
 import { isStrict, STATIC_STRICT_POLICY_NAME } from "./_peer_authentication.ts";
+import { captureOf } from "./_capture.ts";
 import { canonicalService, containerPort, podAddresses, podHealth, podTerminated, podWorkload } from "./_pod.ts";
 import { arr, isAddress, type Labels, labelMap, labelsOf, portNumber, rec, selectsNonEmpty, spec, status, str } from "./_read.ts";
 import { workloadPortMap } from "./_service_ports.ts";
@@ -155,6 +156,8 @@ function build(
     warnings.push({ object, message: binding.problem.message });
   }
   const canonical = canonicalService(s.labels, s.fields.workloadName);
+  const { capture, problem } = captureOf(s.labels, s.object.metadata.annotations ?? {});
+  if (problem) warnings.push({ object: describeObject(s.object), message: problem });
   return {
     ...s.fields,
     name, namespace,
@@ -166,5 +169,6 @@ function build(
     clusterId: o.clusterId,
     services,
     authorizationPolicies: policies,
+    ...(capture ? { capture } : {}),
   };
 }

@@ -64,6 +64,7 @@ const rows: Row[] = [
   { name: "Running without conditions: HEALTHY", objects: [AMBIENT_NS, pod("a", { conditions: [] })], uids: [uid("a")], match: { [uid("a")]: { status: "HEALTHY" } } },
   { name: "Pending with an IP: sent, UNHEALTHY", objects: [AMBIENT_NS, pod("a", { phase: "Pending" })], uids: [uid("a")], match: { [uid("a")]: { status: "UNHEALTHY" } } },
   // Names.
+  { name: "a capture annotation is carried to the ztunnel (docs/capture.md)", objects: [AMBIENT_NS, pod("a", { annotations: { "ambit.dev/capture-uid": "2001" } })], uids: [uid("a")], match: { [uid("a")]: { capture: { mode: "owner", uid: 2001 } } } },
   { name: "service account defaults to default; hostNetwork kept", objects: [AMBIENT_NS, pod("a", { hostNetwork: true })], uids: [uid("a")], match: { [uid("a")]: { serviceAccount: "default", networkMode: "HOST_NETWORK" } } },
   {
     name: "ReplicaSet suffix stripped with pod-template-hash: deployment",
@@ -133,6 +134,11 @@ const rows: Row[] = [
     name: "WorkloadEntry without node label or with a hostname address: skipped, warned only when enrolled",
     objects: [AMBIENT_NS, workloadEntry("a", { node: null }), workloadEntry("b", { address: "vm.example.com" }), workloadEntry("c", { node: null, labels: { "istio.io/dataplane-mode": "none" } })],
     uids: [], warnings: [/ambit\.dev\/node/, /not an IP address/],
+  },
+  {
+    name: "a WorkloadEntry's capture label (a VM's workload by its uid) is carried to the ztunnel",
+    objects: [namespace("default"), workloadEntry("a", { labels: { ...AMBIENT, "ambit.dev/capture-uid": "3001" } })], uids: [weUid("a")],
+    match: { [weUid("a")]: { capture: { mode: "owner", uid: 3001 } } },
   },
   { name: "WorkloadEntry enrolled by its own label", objects: [namespace("default"), workloadEntry("a", { labels: AMBIENT }), workloadEntry("b")], uids: [weUid("a")] },
   // Policies that select it.
