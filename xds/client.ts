@@ -22,6 +22,8 @@ export interface XdsClientOptions {
   readonly backoff?: BackoffOptions;
   /** Versions already held (a replacement client resuming where another left off). */
   readonly initialVersions?: ReadonlyMap<TypeUrl, ReadonlyMap<string, string>>;
+  /** Sent with every request: a waypoint's `authorization: Bearer <waypoint token>`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Counters for tests and the admin API. */
@@ -106,7 +108,7 @@ export class DeltaXdsClient {
       node: this.options.node,
       subscriptions: Object.fromEntries(this.options.types.map((t) => [t, { initialResourceVersions: Object.fromEntries(this.#versions.get(t)!) }])),
     };
-    const res = await this.#http.request("POST", "/xds/v1/delta", { body: JSON.stringify(request), headers: { "content-type": "application/json" } });
+    const res = await this.#http.request("POST", "/xds/v1/delta", { body: JSON.stringify(request), headers: { "content-type": "application/json", ...this.options.headers } });
     if (res.status !== 200) throw new Error(`xDS stream refused: ${res.status} ${(await res.text()).trim()}`);
     this.#connected = true;
     this.#streams++;
@@ -154,6 +156,6 @@ export class DeltaXdsClient {
         ack = { ...ack, errorDetail: { message: result.failed.map((f) => `${f.name}: ${f.message}`).join("; "), failedResources: [...failed] } };
       }
     }
-    await this.#http.json("POST", "/xds/v1/delta/ack", ack).catch((e: Error) => this.options.onEvent?.("ack failed", { error: e.message }));
+    await this.#http.json("POST", "/xds/v1/delta/ack", ack, { ...this.options.headers }).catch((e: Error) => this.options.onEvent?.("ack failed", { error: e.message }));
   }
 }

@@ -14,6 +14,7 @@ const gateway = z.object({
     z.object({ kind: z.literal("hostname"), namespace: z.string(), hostname: z.string() }),
   ]),
   hboneMtlsPort: port,
+  identity: z.string().startsWith("spiffe://").optional(),
 });
 const name = z.string().min(1);
 
@@ -29,6 +30,7 @@ export const workloadSchema = z.object({
   node: z.string(),
   tunnelProtocol: z.enum(["HBONE", "NONE"]),
   networkMode: z.enum(["STANDARD", "HOST_NETWORK"]).optional(),
+  nativeTunnel: z.boolean().optional(),
   status: z.enum(["HEALTHY", "UNHEALTHY"]),
   waypoint: gateway.optional(),
   canonicalName: z.string(),
@@ -50,6 +52,7 @@ export const serviceSchema = z.object({
   ports: portMap,
   subjectAltNames: z.array(z.string()),
   waypoint: gateway.optional(),
+  waypointCanary: z.object({ waypoint: gateway, weight: z.number().int().min(0).max(100) }).optional(),
 });
 
 const stringMatch = z.union([
