@@ -97,7 +97,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
 
   /** Brings listeners and certificates in line with the workloads on this node. */
   async function reconcile(): Promise<void> {
-    const local = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE");
+    // A waypoint instance terminates its own HBONE: its ztunnel never listens on its address (native tunnel).
+    const local = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE" && !w.nativeTunnel);
     const identities = local.map(identityOf).filter((id, i, all) => all.findIndex((o) => sameSpiffeId(o, id)) === i);
     certificates.reconcile(identities);
     const wanted = new Map(local.flatMap((w) => w.addresses.map((a) => [a, w] as const)));
@@ -180,7 +181,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     if (xdsSource && !xdsSource.client?.synced) return "waiting for the first xDS response of each type";
     if (!loaded) return "no config loaded yet";
     if (!certificates.allReady()) return "certificates pending";
-    const localAddresses = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE").flatMap((w) => w.addresses);
+    const localAddresses = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE" && !w.nativeTunnel).flatMap((w) => w.addresses);
     if (localAddresses.some((a) => !listeners.has(a))) return "listeners starting";
     return undefined;
   };
