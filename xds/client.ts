@@ -20,10 +20,10 @@ export interface XdsClientOptions {
   readonly apply: (typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[]) => ApplyResult;
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
   readonly backoff?: BackoffOptions;
+  /** Extra request headers on the stream and its ACKs (a waypoint's bearer token). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Versions already held (a replacement client resuming where another left off). */
   readonly initialVersions?: ReadonlyMap<TypeUrl, ReadonlyMap<string, string>>;
-  /** Sent with every request: a waypoint's `authorization: Bearer <waypoint token>`. */
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Counters for tests and the admin API. */
