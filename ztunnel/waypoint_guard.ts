@@ -15,14 +15,17 @@ export type WaypointCheck =
   | { readonly allowed: true; readonly fromWaypoint: boolean }
   | { readonly allowed: false; readonly reason: "waypoint-bypassed"; readonly message: string };
 
-/** The waypoints in front of a workload: its own, and those of the Services it backs. */
+/**
+ * The waypoints in front of a workload: its own, else those of the Services it backs when every one
+ * of them has a waypoint. A workload that also backs a Service without one is reachable directly
+ * through that Service by the user's own config (a ztunnel cannot tell which Service a direct
+ * connection meant), so only its own waypoint guards it then (docs/waypoint_controlplane.md).
+ */
 export function waypointsGuarding(state: ProxyState, workload: Workload): GatewayAddress[] {
-  const out: GatewayAddress[] = workload.waypoint ? [workload.waypoint] : [];
-  for (const svc of state.servicesOf(workload)) {
-    if (svc.waypoint) out.push(svc.waypoint);
-    if (svc.waypointCanary) out.push(svc.waypointCanary.waypoint);
-  }
-  return out;
+  if (workload.waypoint) return [workload.waypoint];
+  const services = state.servicesOf(workload);
+  if (services.length === 0 || services.some((s) => !s.waypoint)) return [];
+  return services.flatMap((s) => [s.waypoint!, ...(s.waypointCanary ? [s.waypointCanary.waypoint] : [])]);
 }
 
 /** The identities a waypoint may present: the one the controlplane names, else its instances'. */
@@ -48,7 +51,12 @@ const same = (a: SpiffeId, b: SpiffeId) => a.trustDomain === b.trustDomain && a.
 /** Decides whether `peer` may reach `workload` directly. Pure over state. */
 export function checkWaypointPeer(state: ProxyState, workload: Workload, peer: SpiffeId | undefined): WaypointCheck {
   const guards = waypointsGuarding(state, workload);
-  if (guards.length === 0) return { allowed: true, fromWaypoint: false };
+  if (guards.length === 0) {
+    // Unguarded, but a waypoint of one of its Services is still a waypoint: its forwarded source counts.
+    const any = [workload.waypoint, ...state.servicesOf(workload).flatMap((s) => [s.waypoint, s.waypointCanary?.waypoint])]
+      .filter((g): g is GatewayAddress => !!g).flatMap((g) => waypointIdentities(state, g));
+    return { allowed: true, fromWaypoint: !!peer && any.some((id) => same(id, peer)) };
+  }
   const allowed = guards.flatMap((g) => waypointIdentities(state, g));
   if (peer && allowed.some((id) => same(id, peer))) return { allowed: true, fromWaypoint: true };
   const who = peer ? `spiffe://${peer.trustDomain}/ns/${peer.namespace}/sa/${peer.serviceAccount}` : "a plaintext peer";

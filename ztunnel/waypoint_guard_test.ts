@@ -42,7 +42,8 @@ const rows: { name: string; workload: Workload; peer?: ReturnType<typeof spiffeI
   { name: "primary and canary waypoints: the canary may", workload: workloads.canaried, peer: canary, allowed: true, fromWaypoint: true },
   { name: "primary and canary waypoints: the primary may", workload: workloads.canaried, peer: wp, allowed: true, fromWaypoint: true },
   { name: "a canary waypoint does not open a Service it does not serve", workload: workloads.behindService, peer: canary, allowed: false },
-  { name: "backing a waypointed and a plain Service: the waypoint rule holds (fails closed)", workload: workloads.mixed, peer: sleep, allowed: false },
+  { name: "backing a waypointed and a plain Service: reachable through the plain one, so not guarded", workload: workloads.mixed, peer: sleep, allowed: true, fromWaypoint: false },
+  { name: "backing a waypointed and a plain Service: the waypoint's forwarded source still counts", workload: workloads.mixed, peer: wp, allowed: true, fromWaypoint: true },
   { name: "no identity in the address: the waypoint instance's identity", workload: workloads.legacy, peer: spiffeId("cluster.local", "demo", "wp-legacy"), allowed: true, fromWaypoint: true },
   { name: "no identity in the address: a look-alike name in another namespace may not", workload: workloads.legacy, peer: spiffeId("cluster.local", "other", "wp-legacy"), allowed: false },
 ];
