@@ -39,6 +39,19 @@ export interface ObjectChange {
   readonly verb: string;
 }
 
+/** One waypoint as GET /api/v1/waypoints lists it (controlplane/routes/waypoint_routes.ts). */
+export interface WaypointStatus {
+  readonly namespace: string;
+  readonly name: string;
+  readonly trafficFor: string;
+  readonly identity: string;
+  readonly services: readonly string[];
+  readonly connected: boolean;
+  readonly streams: number;
+  readonly token: "active" | "revoked" | "none";
+  readonly programmed: boolean;
+}
+
 /** One xDS stream as GET /api/v1/proxy-status lists it. */
 export type ProxyStatus = StreamStatus;
 
@@ -112,6 +125,19 @@ export class ControlplaneClient {
 
   revokeToken(node: string): Promise<{ node: string; state: string }> {
     return this.#call("DELETE", `/api/v1/nodes/${encodeURIComponent(node)}/token`);
+  }
+
+  /** Every waypoint Gateway, what it serves and whether its stream is connected (GET /api/v1/waypoints). */
+  waypoints(): Promise<{ waypoints: WaypointStatus[] }> {
+    return this.#call("GET", "/api/v1/waypoints");
+  }
+
+  createWaypointToken(namespace: string, name: string): Promise<{ waypoint: string; token: string }> {
+    return this.#call("POST", `/api/v1/waypoints/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/token`, "{}");
+  }
+
+  revokeWaypointToken(namespace: string, name: string): Promise<{ waypoint: string; state: string }> {
+    return this.#call("DELETE", `/api/v1/waypoints/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/token`);
   }
 
   close(): void {

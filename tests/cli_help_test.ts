@@ -19,6 +19,7 @@ const REQUIRED: Record<string, string[]> = {
   "proxy-status": ["--all", "-o, --output", "--controlplane"],
   "ztunnel-config": ["--node", "--node-address", "--admin-port", "-n, --namespace", "-o, --output", "--controlplane"],
   node: ["-o, --output", "--controlplane", "--token-file", "--controlplane-ca"],
+  waypoint: ["-n, --namespace", "--name", "--for", "--enroll-namespace", "--wait", "--all", "-A, --all-namespaces", "-o, --output", "--controlplane"],
   version: ["--client", "--metrics-port", "-o, --output", "--controlplane"],
 };
 
