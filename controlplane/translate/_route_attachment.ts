@@ -2,13 +2,14 @@
 // group "" kind Service), and the waypoint serving that Service takes it only if
 // one of its listeners' allowedRoutes admits the route's namespace and kind.
 // Backends resolve to Services Ambit knows; another namespace needs a ReferenceGrant.
+import { routeRefusedByListeners } from "../../config/allowed_routes.ts";
 import type { KubeObject } from "../../config/objects.ts";
 import type { Service } from "../../xds/resources.ts";
 import type { ResolvedBackend } from "../../xds/waypoint_resources.ts";
 import type { MeshObjects } from "./_objects.ts";
 import type { BackendResolver, RefProblem } from "./_route_rules.ts";
 import { serviceHostname } from "./_kube_service.ts";
-import { arr, type Json, type Labels, labelMap, portNumber, rec, spec, str } from "./_read.ts";
+import { arr, type Json, portNumber, rec, spec, str } from "./_read.ts";
 
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
 
@@ -21,37 +22,7 @@ export function serviceParent(ref: Json, routeNamespace: string): { namespace: s
 
 /** Whether some listener of the waypoint Gateway admits the route; the refusal otherwise. */
 export function allowedByListeners(gateway: KubeObject, route: KubeObject, mesh: MeshObjects): string | undefined {
-  const gwNs = gateway.metadata.namespace ?? "";
-  const routeNs = route.metadata.namespace ?? "";
-  const refusals: string[] = [];
-  for (const l of arr(spec(gateway).listeners).map(rec)) {
-    const allowed = rec(l.allowedRoutes);
-    const from = str(rec(allowed.namespaces).from) ?? "Same";
-    const kinds = arr(allowed.kinds).map(rec);
-    const kindOk = kinds.length === 0 || kinds.some((k) => (str(k.group) ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === route.kind);
-    const nsOk = from === "All" || (from === "Same" && routeNs === gwNs) ||
-      (from === "Selector" && selects(rec(rec(allowed.namespaces).selector), mesh.namespaceLabels(routeNs)));
-    if (kindOk && nsOk) return undefined;
-    refusals.push(!kindOk ? `listener ${str(l.name)} allows kinds ${kinds.map((k) => str(k.kind)).join(", ")}` : `listener ${str(l.name)} allows routes from ${from === "Same" ? `namespace ${gwNs} only` : `namespaces matching its selector`}`);
-  }
-  return `waypoint ${gwNs}/${gateway.metadata.name} refuses ${route.kind} ${routeNs}/${route.metadata.name}: ${refusals.join("; ") || "it has no listeners"}`;
-}
-
-/** Kubernetes LabelSelector semantics (matchLabels and matchExpressions, ANDed); an empty selector selects everything. */
-export function selects(selector: Json, labels: Labels): boolean {
-  const match = labelMap(selector.matchLabels);
-  if (Object.entries(match).some(([k, v]) => labels[k] !== v)) return false;
-  return arr(selector.matchExpressions).map(rec).every((e) => {
-    const key = str(e.key) ?? "";
-    const values = arr(e.values).map(str);
-    switch (e.operator) {
-      case "In": return key in labels && values.includes(labels[key]);
-      case "NotIn": return !(key in labels) || !values.includes(labels[key]);
-      case "Exists": return key in labels;
-      case "DoesNotExist": return !(key in labels);
-      default: return false;
-    }
-  });
+  return routeRefusedByListeners(gateway, { kind: route.kind, namespace: route.metadata.namespace ?? "", name: route.metadata.name }, mesh.namespaceLabels);
 }
 
 /** A resolver over the translated Services and the stored ReferenceGrants. */
