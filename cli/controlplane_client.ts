@@ -52,6 +52,13 @@ export interface WaypointStatus {
   readonly programmed: boolean;
 }
 
+/** The parts of a ServiceRoutes resource `ambit waypoint config` shows (xds/waypoint_resources.ts). */
+export interface WaypointRoutesDump {
+  readonly service: string;
+  readonly routes: readonly { readonly rule: number; readonly match: { readonly path?: { readonly type: string; readonly value: string }; readonly headers: readonly unknown[] } }[];
+  readonly rules: readonly { readonly route: { readonly kind: string; readonly namespace: string; readonly name: string; readonly rule: number | string }; readonly backends: readonly { readonly backend: { readonly kind: string; readonly service?: string; readonly port?: number; readonly reason?: string }; readonly weight: number }[] }[];
+}
+
 /** One xDS stream as GET /api/v1/proxy-status lists it. */
 export type ProxyStatus = StreamStatus;
 
@@ -130,6 +137,11 @@ export class ControlplaneClient {
   /** Every waypoint Gateway, what it serves and whether its stream is connected (GET /api/v1/waypoints). */
   waypoints(): Promise<{ waypoints: WaypointStatus[] }> {
     return this.#call("GET", "/api/v1/waypoints");
+  }
+
+  /** What the controlplane sends waypoint namespace/name now: its Services, their endpoints, its routes. */
+  waypointConfig(namespace: string, name: string): Promise<{ waypoint: string; services: unknown[]; workloads: unknown[]; routes: WaypointRoutesDump[] }> {
+    return this.#call("GET", `/api/v1/waypoints/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/config`);
   }
 
   createWaypointToken(namespace: string, name: string): Promise<{ waypoint: string; token: string }> {

@@ -75,6 +75,45 @@ test("waypoint token create: a real waypoint process connects with it; apply --w
   assert.ok(proxies.some((p) => p.node.metadata?.waypoint === "demo/waypoint"), JSON.stringify(proxies));
 }, { timeout: 60_000 });
 
+test("waypoint config: the routes the waypoint gets, in the order it tries them", async () => {
+  // The waypoint needs an address to be bound: an instance registered for it, as ambit dev does.
+  const yaml = `
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: waypoint-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: waypoint, ambit.dev/node: node-a}}
+spec: {address: 10.9.9.9, serviceAccount: waypoint}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: demo}
+spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello-v2, namespace: demo, labels: {istio.io/use-waypoint: none}}
+spec: {selector: {app: hello, version: v2}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: hello, namespace: demo}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hello}]
+  rules:
+  - backendRefs: [{name: hello, port: 80, weight: 90}, {name: hello-v2, port: 80, weight: 10}]
+  - matches: [{path: {type: Exact, value: /v2}}]
+    backendRefs: [{name: hello-v2, port: 80}]
+`;
+  assert.equal((await ambit(["apply", "-f", "-"], yaml)).code, 0);
+  const r = await ambit(["waypoint", "config", "-n", "demo"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.split("\n").filter((l) => l.startsWith("demo/hello."));
+  assert.equal(rows.length, 2, r.stdout);
+  assert.match(rows[0]!, /^demo\/hello\.demo\.svc\.cluster\.local\s+0\s+Exact \/v2\s+HTTPRoute demo\/hello#1\s+demo\/hello-v2\.demo\.svc\.cluster\.local:80 \(1\)/);
+  assert.match(rows[1]!, /^demo\/hello\.demo\.svc\.cluster\.local\s+1\s+PathPrefix \/\s+HTTPRoute demo\/hello#0\s+.*hello\.demo\.svc\.cluster\.local:80 \(90\), .*hello-v2.*:80 \(10\)/);
+  const dump = JSON.parse((await ambit(["waypoint", "config", "-n", "demo", "-o", "json"])).stdout);
+  assert.deepEqual(dump.services.map((s: { name: string }) => s.name).sort(), ["hello", "hello-v2"]);
+});
+
 test("waypoint token revoke, then delete: the Gateway is gone; deleting again exits 1", async () => {
   const revoked = await ambit(["waypoint", "token", "revoke", "-n", "demo"]);
   assert.equal(revoked.code, 0, revoked.stderr);

@@ -12,16 +12,17 @@ import { type OutputFormat, render, table } from "../output.ts";
 import { DEFAULT_WAYPOINT_NAME, enrolledNamespace, WAYPOINT_FOR_VALUES, waypointGateway } from "./_waypoint_gateway.ts";
 import { printChanges } from "./_report.ts";
 
-const VERBS = ["apply", "generate", "list", "status", "delete", "token"] as const;
+const VERBS = ["apply", "generate", "list", "status", "delete", "config", "token"] as const;
 
 export const waypointCommand: Command = {
   name: "waypoint",
   summary: "waypoints: write one (apply, generate), see them (list, status), remove them (delete), their tokens",
-  usage: "waypoint (apply|generate|list|status|delete|token create|token revoke) [name...] [flags]",
+  usage: "waypoint (apply|generate|list|status|delete|config|token create|token revoke) [name...] [flags]",
   description: "apply writes the waypoint Gateway (class istio-waypoint, listener mesh 15008/HBONE) and with\n" +
     "--enroll-namespace labels the namespace istio.io/use-waypoint=<name>; --wait waits until its process is\n" +
     "connected. generate prints the Gateway without applying it. delete removes the named waypoints (or --all in\n" +
-    "the namespace). token create prints the token a waypoint process authenticates with over TLS.",
+    "the namespace). config shows what the controlplane sends the waypoint (its routes, in the order they are\n" +
+    "tried; -o yaml for everything). token create prints the token a waypoint process authenticates with over TLS.",
   flags: [
     NAMESPACE_FLAG,
     { name: "name", kind: "string", placeholder: "name", help: `the waypoint's name (default ${DEFAULT_WAYPOINT_NAME})` },
@@ -39,6 +40,7 @@ export const waypointCommand: Command = {
     "ambit waypoint apply -n demo --enroll-namespace --wait",
     "ambit waypoint list -A",
     "ambit waypoint status -n demo --name waypoint",
+    "ambit waypoint config -n demo",
     "ambit waypoint token create -n demo --name waypoint",
     "ambit waypoint delete -n demo waypoint",
   ],
@@ -60,6 +62,7 @@ export const waypointCommand: Command = {
         case "list": return await list(cp, io, output, flags["all-namespaces"] === true ? undefined : namespace);
         case "status": return await status(cp, io, output, namespace, flags.name === undefined ? undefined : name);
         case "delete": return await remove(cp, io, namespace, flags.all === true ? undefined : rest.length > 0 ? rest : [name]);
+        case "config": return await config(cp, io, output, namespace, name);
         default: return await token(cp, io, output, rest, namespace, name);
       }
     } finally {
@@ -114,6 +117,22 @@ function describe(w: WaypointStatus): string {
     `  token:      ${w.token}`,
     `  services:   ${w.services.length === 0 ? "none" : w.services.join(", ")}`,
   ].join("\n") + "\n";
+}
+
+async function config(cp: ControlplaneClient, io: Io, output: OutputFormat, namespace: string, name: string): Promise<number> {
+  const dump = await cp.waypointConfig(namespace, name);
+  io.out(render(output, dump, () => {
+    const rows = dump.routes.flatMap((r) => r.routes.map((e, i) => {
+      const rule = r.rules[e.rule]!;
+      const match = [e.match.path ? `${e.match.path.type} ${e.match.path.value}` : "", e.match.headers.length ? `${e.match.headers.length} header(s)` : ""].filter(Boolean).join(", ");
+      const backends = rule.backends.map((b) => b.backend.kind === "service" ? `${b.backend.service}:${b.backend.port} (${b.weight})` : `unresolved (${b.weight})`).join(", ") || "none (500)";
+      return [r.service, i, match, `${rule.route.kind} ${rule.route.namespace}/${rule.route.name}#${rule.route.rule}`, backends];
+    }));
+    const served = dump.routes.filter((r) => r.routes.length === 0).map((r) => [r.service, "-", "(default route)", "-", r.service]);
+    return `waypoint ${dump.waypoint}: ${dump.services.length} services, ${dump.workloads.length} endpoints\n` +
+      (rows.length + served.length === 0 ? "serves no Service\n" : table(["SERVICE", "#", "MATCH", "RULE", "BACKENDS (WEIGHT)"], [...rows, ...served]));
+  }));
+  return 0;
 }
 
 async function remove(cp: ControlplaneClient, io: Io, namespace: string, names: readonly string[] | undefined): Promise<number> {

@@ -2,6 +2,7 @@
 // serves and whether its xDS stream is connected (`ambit waypoint list|status`).
 import { Hono } from "hono";
 import type { SpiffeId } from "../../identity/mod.ts";
+import { SERVICE_ROUTES_TYPE_URL, TYPE_URLS } from "../../xds/protocol.ts";
 import type { DeltaXdsServer } from "../../xds/server.ts";
 import { describeCaller } from "../caller.ts";
 import type { DataPlane } from "../dataplane.ts";
@@ -58,6 +59,18 @@ export function waypointRoutes(tokens: WaypointTokens, dataplane: DataPlane, xds
         };
       });
     return c.json({ waypoints });
+  });
+  // The waypoint's xDS view as the controlplane would send it now: `ambit waypoint config`.
+  app.get("/api/v1/waypoints/:namespace/:name/config", (c) => {
+    const waypoint = `${c.req.param("namespace")}/${c.req.param("name")}`;
+    const view = dataplane.desired({ id: "config-dump", nodeName: "config-dump", metadata: { role: "waypoint", waypoint } });
+    const values = (type: string) => [...(view.get(type as never)?.values() ?? [])].map((r) => r.resource);
+    return c.json({
+      waypoint,
+      services: values(TYPE_URLS.service),
+      workloads: values(TYPE_URLS.workload),
+      routes: values(SERVICE_ROUTES_TYPE_URL),
+    });
   });
   app.post("/api/v1/waypoints/:namespace/:name/token", (c) => {
     const waypoint = `${c.req.param("namespace")}/${c.req.param("name")}`;
