@@ -110,6 +110,11 @@ spec:
   assert.equal(rows.length, 2, r.stdout);
   assert.match(rows[0]!, /^demo\/hello\.demo\.svc\.cluster\.local\s+0\s+Exact \/v2\s+HTTPRoute demo\/hello#1\s+demo\/hello-v2\.demo\.svc\.cluster\.local:80 \(1\)/);
   assert.match(rows[1]!, /^demo\/hello\.demo\.svc\.cluster\.local\s+1\s+PathPrefix \/\s+HTTPRoute demo\/hello#0\s+.*hello\.demo\.svc\.cluster\.local:80 \(90\), .*hello-v2.*:80 \(10\)/);
+  // The route's status, as kubectl shows it.
+  const shown = parse((await ambit(["get", "httproute", "hello", "-n", "demo", "-o", "yaml"])).stdout);
+  assert.deepEqual(shown.status.parents.map((p: { parentRef: unknown; conditions: { type: string; reason: string }[] }) => [p.parentRef, p.conditions.map((c) => `${c.type}=${c.reason}`)]), [
+    [{ group: "", kind: "Service", namespace: "demo", name: "hello" }, ["Accepted=Accepted", "ResolvedRefs=ResolvedRefs"]],
+  ]);
   const dump = JSON.parse((await ambit(["waypoint", "config", "-n", "demo", "-o", "json"])).stdout);
   assert.deepEqual(dump.services.map((s: { name: string }) => s.name).sort(), ["hello", "hello-v2"]);
 });
