@@ -11,7 +11,7 @@ import * as http from "node:http";
 import { ConnectionPool, HboneStatusError } from "../hbone/mod.ts";
 import { createCertificateRequest, spiffeId, type WorkloadCertificate } from "../identity/mod.ts";
 import { Http2Client } from "../runtime/mod.ts";
-import { afterAll, loopbackAddress, runCommand, startTestControlplane, startXdsMesh, test } from "../testing/mod.ts";
+import { afterAll, loopbackAddress, runCommand, socksUrl, startTestControlplane, startXdsMesh, test } from "../testing/mod.ts";
 
 const ip = { sleep: loopbackAddress(), hello: loopbackAddress(), plain: loopbackAddress(), wp: loopbackAddress() };
 const yaml = (policy = "") => `
@@ -76,7 +76,7 @@ afterAll(async () => {
   for (const s of servers) s.close();
 });
 
-const curl = (url: string) => runCommand("curl", ["-sS", "--max-time", "5", "--socks5", `${ip.sleep}:15080`, url]);
+const curl = (url: string) => runCommand("curl", ["-sS", "--max-time", "5", "-x", socksUrl(ip.sleep), url]);
 
 /** The waypoint's certificate, as a waypoint process gets it: its token, a CSR for its own identity. */
 async function waypointCertificate(): Promise<WorkloadCertificate> {

@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import {
-  afterAll, knownFailure, loopbackAddress, repoRoot, runCommand, runtime, runtimeCommand, startProcess, startTestControlplane, startXdsMesh, test,
+  afterAll, knownFailure, loopbackAddress, repoRoot, runCommand, runtime, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
 
 // On Deno the waypoint process answers the first request of a keep-alive connection and stalls on
@@ -96,7 +96,7 @@ interface Reply {
 async function curlBatch(n: number, headers: string[] = []): Promise<Reply[]> {
   const start = Date.now();
   const r = await runCommand("curl", [
-    "-sS", "--max-time", "30", "--socks5-hostname", `${ip.sleep}:15080`, ...headers.flatMap((h) => ["-H", h]),
+    "-sS", "--max-time", "30", "-x", socksUrl(ip.sleep), ...headers.flatMap((h) => ["-H", h]),
     "-w", " %{http_code} %{time_total}\n", `http://hello.demo.svc.cluster.local/?n=[1-${n}]`,
   ], { timeoutMs: 40_000 });
   const lines = r.stdout.split("\n").filter((l) => l !== "");

@@ -107,9 +107,10 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean): s
   ];
   const client = plan.apps.find((a) => a.name === "client");
   const tries = [
-    ...(samples && client ? [`curl --socks5-hostname ${client.address}:${DEV_ADDRESSES.socksPort} http://hello.demo.svc.cluster.local/`] : []),
+    // The client's own SOCKS5 credentials (docs/security.md): curl acts as the client workload.
+    ...(samples && client ? [`curl -x "$(cat ${path.join(plan.socksDir, client.namespace, client.name)})" http://hello.demo.svc.cluster.local/`] : []),
     // The L7 demo: 90/10 through the waypoint; the header sends every request to v2.
-    ...(samples && client ? [`curl --socks5-hostname ${client.address}:${DEV_ADDRESSES.socksPort} -H 'x-canary: true' http://hello-l7.demo.svc.cluster.local/`] : []),
+    ...(samples && client ? [`curl -x "$(cat ${path.join(plan.socksDir, client.namespace, client.name)})" -H 'x-canary: true' http://hello-l7.demo.svc.cluster.local/`] : []),
     `${cliHint()} ztunnel-config workloads`,
     ...(samples ? [] : [`${cliHint()} proxy-status`]),
   ];
