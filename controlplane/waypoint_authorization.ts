@@ -9,7 +9,7 @@
 import type { KubeObject } from "../config/objects.ts";
 import { formatSpiffeId, type SpiffeId } from "../identity/mod.ts";
 import type { XdsNode } from "../xds/protocol.ts";
-import { parseWaypointKey, type WaypointTokens } from "./waypoint_tokens.ts";
+import { parseWaypointKey, WAYPOINT_TOKEN_PREFIX, type WaypointTokens } from "./waypoint_tokens.ts";
 
 export const WAYPOINT_GATEWAY_CLASS = "istio-waypoint";
 
@@ -25,7 +25,7 @@ export function identifyWaypoint(bearer: string, tokens: WaypointTokens | undefi
   return { kind: "waypoint", waypoint: verified.waypoint };
 }
 
-const tokensShape = (bearer: string) => bearer.startsWith("ambitwaypoint.");
+const tokensShape = (bearer: string) => bearer.startsWith(`${WAYPOINT_TOKEN_PREFIX}.`);
 
 /** The istio-waypoint Gateway "ns/name" among the stored objects, if it exists. */
 export function findWaypointGateway(objects: readonly KubeObject[], waypoint: string): KubeObject | undefined {

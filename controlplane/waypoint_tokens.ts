@@ -25,7 +25,9 @@ export interface WaypointTokenInfo {
   readonly revokedAt?: string;
 }
 
-const TOKEN_PREFIX = "ambitwaypoint";
+/** Every waypoint token starts `ambitwaypoint.`: how a bearer token is told from the admin token. */
+export const WAYPOINT_TOKEN_PREFIX = "ambitwaypoint";
+const TOKEN_PREFIX = WAYPOINT_TOKEN_PREFIX;
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** "namespace/name" when `waypoint` is one, else undefined. */
@@ -78,11 +80,6 @@ export class WaypointTokens {
     const a = Buffer.from(record.tokenHash, "hex");
     const b = Buffer.from(hash(secret), "hex");
     return a.length === b.length && timingSafeEqual(a, b) ? { waypoint: record.waypoint } : undefined;
-  }
-
-  /** Whether a token string has this registry's shape (so other bearer kinds are not confused with it). */
-  static looksLikeToken(token: string): boolean {
-    return token.startsWith(`${TOKEN_PREFIX}.`);
   }
 
   list(): WaypointTokenInfo[] {
