@@ -37,11 +37,9 @@ export function startHboneForwarder(o: HboneForwarderOptions): Promise<HboneForw
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
-    socket.pause();
     pool.connect({ source: o.source, hboneAddress: o.waypoint, expectedIdentities: [o.waypointIdentity], target: o.target, localAddress: o.address })
       .then(({ stream }) => {
         tunnels++;
-        socket.resume();
         void copyBidirectional(socket, stream);
       }, () => socket.destroy());
   });

@@ -6,7 +6,8 @@
 // anything else is HTTP/1.1. A port declared TCP is carried as bytes.
 import * as http from "node:http";
 import * as http2 from "node:http2";
-import { type Duplex, duplexPair } from "node:stream";
+import type { Duplex } from "node:stream";
+import { connectedPair } from "./duplex_pair.ts";
 import type { InboundTunnel } from "../hbone/mod.ts";
 
 /** What the engine knows of the connection a request came on. */
@@ -40,7 +41,10 @@ export class DownstreamEngine {
   #nextId = 1;
 
   constructor(private readonly handlers: DownstreamHandlers, options: { maxHeaderBytes: number; idleTimeoutMs: number }) {
-    this.#h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes, keepAliveTimeout: options.idleTimeoutMs, requestTimeout: 0, headersTimeout: 60_000 });
+    this.#h1 = http.createServer({ maxHeaderSize: options.maxHeaderBytes, keepAliveTimeout: 0, requestTimeout: 0, headersTimeout: 0 });
+    // Deno's node:http closes a kept-alive connection after each response unless the server
+    // is listening; this one never listens (tunnels are handed to it), so it says it is.
+    Object.defineProperty(this.#h1, "listening", { get: () => true });
     this.#h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const conn = this.#byH1Socket.get(req.socket);
       if (conn) handlers.request(conn, req, res);
@@ -90,7 +94,7 @@ export class DownstreamEngine {
    * bytes into. `tcp` carries the bytes as they are (a TCP service port).
    */
   accept(tunnel: InboundTunnel, tcp: boolean): Duplex {
-    const [outer, inner] = duplexPair();
+    const [outer, inner] = connectedPair();
     const conn: DownstreamConnection = { tunnel, id: this.#nextId++, onClose: [] };
     this.#open.add(inner);
     inner.once("close", () => {

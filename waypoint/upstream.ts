@@ -10,6 +10,7 @@ import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import { type ConnectionPool, formatForwarded } from "../hbone/mod.ts";
 import { spiffeId, type WorkloadCertificate } from "../identity/mod.ts";
+import { runtimeName } from "../runtime/mod.ts";
 import type { Endpoint } from "./state.ts";
 
 /** Where an endpoint's ztunnel terminates HBONE. */
@@ -103,10 +104,18 @@ export class UpstreamSessions {
   }
 }
 
+/**
+ * Upstream HTTP/1.1 connections are kept alive, except on Deno: there a
+ * node:http2 client stream stops delivering writes once it has been read from
+ * (docs/waypoint.md), so each request gets its own tunnel (a new CONNECT
+ * stream on the pooled TLS connection).
+ */
+const KEEP_UPSTREAM_ALIVE = runtimeName !== "deno";
+
 /** An http.Agent that dials tunnels instead of TCP. */
 class TunnelAgent extends http.Agent {
   constructor(private readonly open: () => Promise<Duplex>) {
-    super({ keepAlive: true, maxSockets: 64, maxFreeSockets: 8, scheduling: "lifo" });
+    super({ keepAlive: KEEP_UPSTREAM_ALIVE, maxSockets: 64, maxFreeSockets: 8, scheduling: "lifo" });
   }
   override createConnection(_options: unknown, callback?: (err: Error | null, stream: Duplex) => void): Duplex {
     this.open().then((stream) => callback!(null, adaptSocket(stream)), (e: Error) => callback!(e, undefined as never));
