@@ -12,11 +12,6 @@ import {
   afterAll, knownFailure, loopbackAddress, repoRoot, runCommand, runtime, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
 
-// On Deno the waypoint process answers the first request of a keep-alive connection and stalls on
-// the second (the same connection without a waypoint is fine): the waypoint's HTTP engine, not this
-// suite's subject. Marked so the run fails once it is fixed and this can become a plain test again.
-const DENO_KEEPALIVE_BUG = "waypoint on Deno stalls on the second request of a keep-alive connection";
-const meshTest: typeof test = runtime === "deno" ? (name, fn, options) => knownFailure(name, DENO_KEEPALIVE_BUG, fn, options) : test;
 
 const ip = { sleep: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), wp: loopbackAddress() };
 const route = (w1: number, w2: number) => `
@@ -61,6 +56,13 @@ ${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "nod
   svc("hello", "app: hello", "{istio.io/use-waypoint: wp}")}${svc("hello-v1", "app: hello, version: v1")}${svc("hello-v2", "app: hello, version: v2")}---
 ${route(90, 10)}`;
 
+// On Deno the waypoint process answers some requests 503 ("upstream connect error: Session closed with
+// error code 2") under four concurrent keep-alive clients; the same run with only the waypoint on Bun
+// has none. That is the waypoint's upstream on Deno, not what this suite tests: marked so the run
+// fails once it is fixed and the test can become plain again.
+const DENO_UPSTREAM_BUG = "the waypoint on Deno answers 503 (upstream session closed, code 2) under concurrent load";
+const underLoad: typeof test = runtime === "deno" ? (name, fn, options) => knownFailure(name, DENO_UPSTREAM_BUG, fn, options) : test;
+
 const backends = (["v1", "v2"] as const).map((v) => http.createServer((_req, res) => res.end(v)));
 await Promise.all(backends.map((s, i) => new Promise<void>((r) => s.listen(8080, i === 0 ? ip.v1 : ip.v2, () => r()))));
 const cp = await startTestControlplane();
@@ -96,20 +98,19 @@ interface Reply {
 async function curlBatch(n: number, headers: string[] = []): Promise<Reply[]> {
   const start = Date.now();
   const r = await runCommand("curl", [
-    "-sS", "--max-time", "30", "-x", socksUrl(ip.sleep), ...headers.flatMap((h) => ["-H", h]),
-    "-w", " %{http_code} %{time_total}\n", `http://hello.demo.svc.cluster.local/?n=[1-${n}]`,
-  ], { timeoutMs: 40_000 });
-  const lines = r.stdout.split("\n").filter((l) => l !== "");
+    "-sS", "--max-time", "110", "-x", socksUrl(ip.sleep), ...headers.flatMap((h) => ["-H", h]),
+    "-w", "\t%{http_code}\t%{time_total}\n", `http://hello.demo.svc.cluster.local/?n=[1-${n}]`,
+  ], { timeoutMs: 120_000 });
+  // A body may hold newlines (an error page): each reply ends with a tab, its status, a tab, its duration.
   let at = start;
-  return lines.map((l) => {
-    const [body = "", code = "0", seconds = "0"] = l.split(" ");
+  return [...r.stdout.matchAll(/([^\t]*)\t(\d{3})\t([\d.]+)\n/g)].map(([, body = "", code = "0", seconds = "0"]) => {
     const reply = { at, body, code: Number(code) };
     at += Number(seconds) * 1000;
     return reply;
   });
 }
 
-meshTest("a 90/10 split: 1,000 requests through the waypoint land within ±3 % of 90/10; x-canary: true always reaches v2", async () => {
+test("a 90/10 split: 1,000 requests through the waypoint land within ±3 % of 90/10; x-canary: true always reaches v2", async () => {
   const replies = await curlBatch(1000);
   assert.deepEqual(replies.filter((r) => r.code !== 200), []);
   const v2 = replies.filter((r) => r.body === "v2").length;
@@ -120,7 +121,7 @@ meshTest("a 90/10 split: 1,000 requests through the waypoint land within ±3 % o
   assert.deepEqual([...new Set(canary.map((r) => `${r.code} ${r.body}`))], ["200 v2"]);
 }, { timeout: 120_000 });
 
-meshTest("switching to 50/50 with `ambit apply` under continuous load: in effect within 1 s, 0 failed requests", async () => {
+underLoad("switching to 50/50 with `ambit apply` under continuous load: in effect within 1 s, 0 failed requests", async () => {
   // Four clients sending back to back; the switch is applied once they are under way.
   const load = Promise.all(Array.from({ length: 4 }, () => curlBatch(2500)));
   await new Promise((r) => setTimeout(r, 500));
@@ -131,7 +132,7 @@ meshTest("switching to 50/50 with `ambit apply` under continuous load: in effect
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
   const events = (await load).flat().sort((a, b) => a.at - b.at);
   assert.equal(events.length, 10_000);
-  assert.deepEqual(events.filter((e) => e.code !== 200).slice(0, 5), []);
+  assert.deepEqual(events.filter((e) => e.code !== 200).slice(0, 5).map((e) => ({ ...e, at: Math.round(e.at - appliedAt) })), []);
   const after = events.filter((e) => e.at > appliedAt + 1000);
   assert.ok(after.length >= 1000, `only ${after.length} requests more than 1 s after the switch`);
   const share = after.filter((e) => e.body === "v2").length / after.length;
@@ -146,4 +147,4 @@ meshTest("switching to 50/50 with `ambit apply` under continuous load: in effect
   }
   console.log(`50/50 after the apply: v2 share ${(share * 100).toFixed(1)} % over ${after.length} requests started more than 1 s after it; in effect ~${tookEffectMs} ms after the apply returned; ${events.length} requests, 0 failed`);
   assert.ok(Math.abs(share - 0.5) <= 0.05, `v2 share ${share} after the switch`);
-}, { timeout: 150_000 });
+}, { timeout: 200_000 });
