@@ -39,6 +39,26 @@ export interface ObjectChange {
   readonly verb: string;
 }
 
+/** One waypoint as GET /api/v1/waypoints lists it (controlplane/routes/waypoint_routes.ts). */
+export interface WaypointStatus {
+  readonly namespace: string;
+  readonly name: string;
+  readonly trafficFor: string;
+  readonly identity: string;
+  readonly services: readonly string[];
+  readonly connected: boolean;
+  readonly streams: number;
+  readonly token: "active" | "revoked" | "none";
+  readonly programmed: boolean;
+}
+
+/** The parts of a ServiceRoutes resource `ambit waypoint config` shows (xds/waypoint_resources.ts). */
+export interface WaypointRoutesDump {
+  readonly service: string;
+  readonly routes: readonly { readonly rule: number; readonly match: { readonly path?: { readonly type: string; readonly value: string }; readonly headers: readonly unknown[] } }[];
+  readonly rules: readonly { readonly route: { readonly kind: string; readonly namespace: string; readonly name: string; readonly rule: number | string }; readonly backends: readonly { readonly backend: { readonly kind: string; readonly service?: string; readonly port?: number; readonly reason?: string }; readonly weight: number }[] }[];
+}
+
 /** One xDS stream as GET /api/v1/proxy-status lists it. */
 export type ProxyStatus = StreamStatus;
 
@@ -112,6 +132,24 @@ export class ControlplaneClient {
 
   revokeToken(node: string): Promise<{ node: string; state: string }> {
     return this.#call("DELETE", `/api/v1/nodes/${encodeURIComponent(node)}/token`);
+  }
+
+  /** Every waypoint Gateway, what it serves and whether its stream is connected (GET /api/v1/waypoints). */
+  waypoints(): Promise<{ waypoints: WaypointStatus[] }> {
+    return this.#call("GET", "/api/v1/waypoints");
+  }
+
+  /** What the controlplane sends waypoint namespace/name now: its Services, their endpoints, its routes. */
+  waypointConfig(namespace: string, name: string): Promise<{ waypoint: string; services: unknown[]; workloads: unknown[]; routes: WaypointRoutesDump[] }> {
+    return this.#call("GET", `/api/v1/waypoints/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/config`);
+  }
+
+  createWaypointToken(namespace: string, name: string): Promise<{ waypoint: string; token: string }> {
+    return this.#call("POST", `/api/v1/waypoints/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/token`, "{}");
+  }
+
+  revokeWaypointToken(namespace: string, name: string): Promise<{ waypoint: string; state: string }> {
+    return this.#call("DELETE", `/api/v1/waypoints/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/token`);
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import { getCommand } from "./commands/get.ts";
 import { nodeCommand } from "./commands/node.ts";
 import { proxyStatusCommand } from "./commands/proxy_status.ts";
 import { versionCommand } from "./commands/version.ts";
+import { waypointCommand } from "./commands/waypoint.ts";
 import { ztunnelConfigCommand } from "./commands/ztunnel_config.ts";
 import { printProblems } from "./commands/_report.ts";
 import { ControlplaneError, EXIT, UsageError } from "./errors.ts";
@@ -22,7 +23,7 @@ import { type Io, processIo } from "./io.ts";
 /** Every verb, in the order `ambit --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   devCommand, applyCommand, deleteCommand, getCommand, analyzeCommand,
-  proxyStatusCommand, ztunnelConfigCommand, nodeCommand, captureCommand, versionCommand,
+  proxyStatusCommand, ztunnelConfigCommand, waypointCommand, nodeCommand, captureCommand, versionCommand,
 ];
 
 /** Runs `ambit <argv>`; resolves with the exit code. */

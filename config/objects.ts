@@ -64,4 +64,9 @@ export const NODE_LABEL = "ambit.dev/node";
 export const USE_WAYPOINT_LABEL = "istio.io/use-waypoint";
 export const USE_WAYPOINT_NAMESPACE_LABEL = "istio.io/use-waypoint-namespace";
 export const WAYPOINT_FOR_LABEL = "istio.io/waypoint-for";
+/** A second waypoint for a Service or namespace, taking a share of new connections (istio/istio#60805). */
+export const USE_WAYPOINT_CANARY_LABEL = "istio.io/use-waypoint-canary";
+export const USE_WAYPOINT_CANARY_NAMESPACE_LABEL = "istio.io/use-waypoint-canary-namespace";
+/** Percent (0–100) of new connections the canary waypoint takes; on the object carrying the canary label. */
+export const USE_WAYPOINT_CANARY_WEIGHT_ANNOTATION = "istio.io/use-waypoint-canary-weight";
 export const DRY_RUN_ANNOTATION = "istio.io/dry-run";

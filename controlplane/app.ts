@@ -19,6 +19,9 @@ import { NodeRegistry } from "./node_registry.ts";
 import { caRoutes } from "./routes/ca_routes.ts";
 import { configRoutes } from "./routes/config_routes.ts";
 import { nodeRoutes } from "./routes/node_routes.ts";
+import { waypointRoutes } from "./routes/waypoint_routes.ts";
+import { checkWaypointStream } from "./waypoint_authorization.ts";
+import { WaypointTokens } from "./waypoint_tokens.ts";
 import { writeFileDurably } from "./store/durable_file.ts";
 import { ObjectStore } from "./store/object_store.ts";
 
@@ -44,11 +47,12 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const adminToken = loadOrCreateAdminToken(path.join(config.stateDir, "admin-token"));
   const store = ObjectStore.open(path.join(config.stateDir, "store"));
   const nodes = new NodeRegistry(config.stateDir);
+  const waypointTokens = new WaypointTokens(config.stateDir);
   const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
   const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem });
   dataplane.update(store.list());
   const xds = new DeltaXdsServer({
-    resourcesFor: () => dataplane.desired(),
+    resourcesFor: (node) => dataplane.desired(node),
     systemVersion: () => String(store.revision),
     onEvent: (event, fields) => log.info("xds", event, fields),
   });
@@ -59,7 +63,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   if (config.configDir) applyConfigDir(config.configDir, store, log);
 
   const app = new Hono<{ Bindings: RequestEnv; Variables: { caller: Caller } }>();
-  const identify = (req: Request, env: unknown) => identifyCaller(req, env as RequestEnv, { adminToken, trustDomain: config.trustDomain, nodes });
+  const identify = (req: Request, env: unknown) => identifyCaller(req, env as RequestEnv, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens });
   app.use("*", async (c, next) => {
     c.set("caller", identify(c.req.raw, c.env));
     await next();
@@ -68,6 +72,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     const caller = c.get("caller");
     if (caller.kind === "admin" || caller.kind === "dev") return next();
     if (caller.kind === "node") return c.json({ error: `node ${caller.node} may not use the admin API` }, 403);
+    if (caller.kind === "waypoint") return c.json({ error: `waypoint ${caller.waypoint} may not use the admin API` }, 403);
     return c.json({ error: caller.reason ?? "the admin API needs the admin token (Authorization: Bearer <token>)" }, 401);
   });
   app.get("/healthz/ready", (c) => c.text("ready\n"));
@@ -75,8 +80,11 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.route("/", configRoutes(store, dataplane));
   app.route("/", nodeRoutes(nodes, ca, xds));
   app.route("/", caRoutes(ca, dataplane, log));
+  app.route("/", waypointRoutes(waypointTokens, dataplane, xds, config.trustDomain));
   app.route("/", xdsRoutes(xds, (req, env, node) => {
     const caller = identify(req, env);
+    const waypointRefusal = checkWaypointStream(caller, node);
+    if (waypointRefusal || caller.kind === "waypoint") return waypointRefusal;
     if (caller.kind === "dev") return undefined;
     if (caller.kind === "node") return caller.node === node.nodeName ? undefined : `node ${caller.node} may not subscribe as ${node.nodeName}`;
     return caller.kind === "anonymous" && caller.reason ? caller.reason : "xDS needs a node certificate";

@@ -3,10 +3,12 @@
 // per connected node.
 import type { Condition, KubeObject } from "../config/objects.ts";
 import type { DesiredResources } from "../xds/server.ts";
-import { resourceVersion, TYPE_URLS, type TypeUrl, type XdsResource } from "../xds/protocol.ts";
+import { resourceVersion, TYPE_URLS, type TypeUrl, type XdsNode, type XdsResource } from "../xds/protocol.ts";
 import type { DataPlaneSnapshot } from "../xds/resources.ts";
 import { namespacedKey, serviceKey } from "../xds/resources.ts";
-import { translate, vipAllocator } from "./translate/mod.ts";
+import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
+import { ProxyViews } from "./proxy_views.ts";
+import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
 
 /** Options for {@link DataPlane}. */
 export interface DataPlaneOptions {
@@ -25,6 +27,10 @@ export class DataPlane {
   #statuses = new Map<string, Condition[]>();
   #warnings: { object: string; message: string }[] = [];
   #desired: DesiredResources = new Map();
+  #views = new ProxyViews(new Map(), []);
+  #serviceRoutes: readonly ServiceRoutes[] = [];
+  #routeStatuses: ReadonlyMap<string, readonly RouteParentStatus[]> = new Map();
+  #objects: readonly KubeObject[] = [];
   #generation = 0;
   readonly #allocateVip: (key: string) => string;
 
@@ -44,6 +50,9 @@ export class DataPlane {
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
     this.#warnings = result.warnings;
+    this.#serviceRoutes = result.serviceRoutes;
+    this.#routeStatuses = result.routeStatuses;
+    this.#objects = objects;
     this.#generation++;
     const index = <T>(items: readonly T[], name: (t: T) => string) =>
       new Map(items.map((r) => [name(r), { name: name(r), version: resourceVersion(r), resource: r } as XdsResource]));
@@ -54,6 +63,7 @@ export class DataPlane {
       [TYPE_URLS.authorization, index(result.snapshot.policies, namespacedKey)],
       [TYPE_URLS.trustBundle, new Map([["roots", { name: "roots", version: resourceVersion(roots), resource: roots }]])],
     ]);
+    this.#views = new ProxyViews(this.#desired, result.serviceRoutes);
   }
 
   get snapshot(): DataPlaneSnapshot {
@@ -73,8 +83,26 @@ export class DataPlane {
     return this.#warnings;
   }
 
-  /** Every node gets the whole mesh: ztunnel needs remote workloads and services to route to them. */
-  desired(): DesiredResources {
-    return this.#desired;
+  /**
+   * What a proxy should have: every ztunnel the whole mesh (it needs remote workloads and services to
+   * route to them) and no L7 config; a waypoint only what it serves (proxy_views.ts).
+   */
+  desired(node?: XdsNode): DesiredResources {
+    return node ? this.#views.for(node) : this.#desired;
+  }
+
+  /** Every (waypoint, Service) ServiceRoutes of this translation. */
+  get serviceRoutes(): readonly ServiceRoutes[] {
+    return this.#serviceRoutes;
+  }
+
+  /** HTTPRoute / GRPCRoute `status.parents`, by store key. */
+  routeStatusOf(key: string): readonly RouteParentStatus[] | undefined {
+    return this.#routeStatuses.get(key);
+  }
+
+  /** The stored objects this translation was made from. */
+  get objects(): readonly KubeObject[] {
+    return this.#objects;
   }
 }

@@ -90,3 +90,14 @@ test("a missing file is a usage error (exit 2); stdin works", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Warning \[AMB0102\] \(Service default\/lonely <stdin>\) spec\.selector: the Service has no selector/);
 });
+
+test("mesh routes: one on a Service no waypoint serves, one a waypoint's allowedRoutes refuse; exit 0", async () => {
+  const { code, messages } = await json("routes.yaml");
+  assert.equal(code, 0);
+  assert.deepEqual(messages.map((m) => [m.code, m.object, m.field]), [
+    ["AMB0104", "HTTPRoute shop/web-route", "spec.parentRefs[0]"],
+    ["AMB0105", "GRPCRoute shop/checkout-route", "spec.parentRefs[0]"],
+  ]);
+  assert.match(messages[0]!.message, /no waypoint serves Service shop\/web/);
+  assert.match(messages[1]!.message, /waypoint infra\/shared refuses GRPCRoute shop\/checkout-route: listener mesh allows routes from namespace infra only/);
+});

@@ -20,6 +20,7 @@ const REQUIRED: Record<string, string[]> = {
   "ztunnel-config": ["--node", "--node-address", "--admin-port", "-n, --namespace", "-o, --output", "--controlplane"],
   node: ["-o, --output", "--controlplane", "--token-file", "--controlplane-ca"],
   capture: ["--admin-address", "--admin-port", "--table", "--fail <closed|open>", "--no-dns", "--ztunnel-uid", "--dry-run"],
+  waypoint: ["-n, --namespace", "--name", "--for", "--enroll-namespace", "--wait", "--all", "-A, --all-namespaces", "-o, --output", "--controlplane"],
   version: ["--client", "--metrics-port", "-o, --output", "--controlplane"],
 };
 

@@ -78,8 +78,11 @@ function isRunning(pid: number): boolean {
 function startedPids(dev: Dev): number[] {
   const recorded = JSON.parse(fs.readFileSync(path.join(stateDir, "dev.json"), "utf8")) as { pid: number; processes: { name: string; pid: number }[] };
   const table = dev.lines.filter((l) => /^(controlplane|ztunnel|app)\s/.test(l)).map((l) => Number(l.trim().split(/\s+/).pop()));
-  assert.deepEqual(table.sort(), recorded.processes.map((p) => p.pid).sort());
-  return [recorded.pid, ...table];
+  // Waypoints come and go with their Gateways: dev.json follows them, the table shows the first ones.
+  const waypoints = recorded.processes.filter((p) => p.name.startsWith("waypoint-"));
+  assert.ok(waypoints.length > 0, "no waypoint recorded");
+  assert.deepEqual(table.sort(), recorded.processes.filter((p) => !waypoints.includes(p)).map((p) => p.pid).sort());
+  return [recorded.pid, ...table, ...waypoints.map((p) => p.pid)];
 }
 
 /** Ctrl-C as a terminal sends it (to the whole group); every pid must be gone soon after. */
@@ -129,10 +132,35 @@ test(`${runtime === "bun" ? "npm run dev" : "deno run cli/main.ts dev"}: ready l
   for (const name of ["client", "hello-v1", "hello-v2"]) assert.match(shown.stdout, new RegExp(`^demo\\s+${name}\\s+127\\.0\\.20\\.\\d\\s+node-[ab]\\s`, "m"));
   for (const node of ["node-a", "node-b"]) assert.match(shown.stdout, new RegExp(`\\s${node}\\s`));
 
+  // The L7 demo: the printed curl with x-canary reaches v2 every time through the waypoint; without it, 90/10.
+  const canaryCurl = tries.find((t) => t.includes("x-canary"))!;
+  assert.equal(canaryCurl, `curl -x "$(cat ${path.join(stateDir, "socks", "demo", "client")})" -H 'x-canary: true' http://hello-l7.demo.svc.cluster.local/`);
+  for (let i = 0; i < 5; i++) {
+    const r = await runCommand("sh", ["-c", `${canaryCurl} -sS --max-time 10`]);
+    assert.equal(r.stdout, "hello from v2 on node-b\n", r.stderr);
+  }
+  const split = new Map<string, number>();
+  for (let i = 0; i < 60; i++) {
+    const r = await runCommand("sh", ["-c", `${curl.replace("hello.demo", "hello-l7.demo")} -sS --max-time 10`]);
+    assert.equal(r.code, 0, r.stderr);
+    split.set(r.stdout, (split.get(r.stdout) ?? 0) + 1);
+  }
+  assert.ok((split.get("hello from v1 on node-a\n") ?? 0) >= 45, JSON.stringify([...split]));
+  // Deleting the waypoint Gateway stops its process.
+  assert.equal((await ambit(["delete", "gateway", "waypoint", "-n", "demo"])).code, 0);
+  await dev.waitFor(/waypoint demo\/waypoint deleted: its process stopped/, 20_000);
+  assert.equal((await ambit(["apply", "-f", "-"], fs.readFileSync(path.join(repoRoot, "samples", "demo.yaml"), "utf8"))).code, 0);
+  // Re-applied, it starts again: a second "ready" line (the first was at start).
+  const readyLines = () => dev.lines.filter((l) => /^waypoint demo\/waypoint ready on 127\.0\.30\.1/.test(l)).length;
+  for (const deadline = Date.now() + 30_000; readyLines() < 2;) {
+    assert.ok(Date.now() < deadline, `the waypoint did not start again:\n${dev.lines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
   // Changes a user makes: a policy of their own, and an edit to a sample object.
   assert.equal((await ambit(["apply", "-f", "-"], userPolicy)).code, 0);
   const sample = fs.readFileSync(path.join(repoRoot, "samples", "demo.yaml"), "utf8")
-    .replace("principals: [cluster.local/ns/demo/sa/client]", "principals: [cluster.local/ns/demo/sa/client, cluster.local/ns/demo/sa/hello]");
+    .replace("principals: [cluster.local/ns/demo/sa/client, cluster.local/ns/demo/sa/waypoint]", "principals: [cluster.local/ns/demo/sa/client, cluster.local/ns/demo/sa/waypoint, cluster.local/ns/demo/sa/hello]");
   const edited = await ambit(["apply", "-f", "-"], sample);
   assert.match(edited.stdout, /^AuthorizationPolicy demo\/hello-allow-client configured$/m);
 
@@ -176,10 +204,10 @@ function sendAndRead(to: { address: string; port: number }, text: string): Promi
 test("a restart keeps what was applied before: the user's policy and the edited sample", async () => {
   const dev = startDev();
   await dev.waitFor(READY, 120_000);
-  assert.ok(dev.lines.some((l) => /samples\/demo\.yaml: 8 already in the store, kept as they are/.test(l)), dev.lines.join("\n"));
+  assert.ok(dev.lines.some((l) => /samples\/demo\.yaml: 13 already in the store, kept as they are/.test(l)), dev.lines.join("\n"));
   const policies = JSON.parse((await ambit(["get", "ap", "-n", "demo", "-o", "json"])).stdout).items as { metadata: { name: string }; spec: any }[];
   assert.deepEqual(policies.map((p) => p.metadata.name).sort(), ["deny-port-9999", "hello-allow-client"]);
-  assert.equal(policies.find((p) => p.metadata.name === "hello-allow-client")!.spec.rules[0].from[0].source.principals.length, 2);
+  assert.equal(policies.find((p) => p.metadata.name === "hello-allow-client")!.spec.rules[0].from[0].source.principals.length, 3);
   // The edit is in force: hello may now call hello.
   const helloV1 = fs.readFileSync(path.join(stateDir, "socks", "demo", "hello-v1"), "utf8").trim();
   const r = await runCommand("curl", ["-sS", "--max-time", "10", "-x", helloV1, "http://hello.demo.svc.cluster.local/"]);
@@ -192,9 +220,10 @@ test("--reset re-applies the samples over edits and keeps other objects; --nodes
   await dev.waitFor(READY, 120_000);
   assert.ok(dev.lines.some((l) => /samples\/demo\.yaml: 1 reset/.test(l)), dev.lines.join("\n"));
   const sample = JSON.parse((await ambit(["get", "ap", "hello-allow-client", "-n", "demo", "-o", "json"])).stdout);
-  assert.deepEqual(sample.spec.rules[0].from[0].source.principals, ["cluster.local/ns/demo/sa/client"]);
+  assert.deepEqual(sample.spec.rules[0].from[0].source.principals, ["cluster.local/ns/demo/sa/client", "cluster.local/ns/demo/sa/waypoint"]);
   assert.equal((await ambit(["get", "ap", "deny-port-9999", "-n", "demo"])).code, 0);
   const status = JSON.parse((await ambit(["proxy-status", "-o", "json"])).stdout) as { node: { nodeName: string }; connected: boolean }[];
-  assert.deepEqual(status.filter((s) => s.connected).map((s) => s.node.nodeName), ["node-a", "node-b", "node-c"]);
+  // proxy-status covers the waypoint too (its node name is <ns>.<name>).
+  assert.deepEqual(status.filter((s) => s.connected).map((s) => s.node.nodeName).sort(), ["demo.waypoint", "node-a", "node-b", "node-c"]);
   await interrupt(dev, [dev.child.pid!, ...startedPids(dev)]);
 }, { timeout: 180_000 });

@@ -20,6 +20,8 @@ export interface XdsClientOptions {
   readonly apply: (typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[]) => ApplyResult;
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
   readonly backoff?: BackoffOptions;
+  /** Extra request headers on the stream and its ACKs (a waypoint's bearer token). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Versions already held (a replacement client resuming where another left off). */
   readonly initialVersions?: ReadonlyMap<TypeUrl, ReadonlyMap<string, string>>;
 }
@@ -106,7 +108,7 @@ export class DeltaXdsClient {
       node: this.options.node,
       subscriptions: Object.fromEntries(this.options.types.map((t) => [t, { initialResourceVersions: Object.fromEntries(this.#versions.get(t)!) }])),
     };
-    const res = await this.#http.request("POST", "/xds/v1/delta", { body: JSON.stringify(request), headers: { "content-type": "application/json" } });
+    const res = await this.#http.request("POST", "/xds/v1/delta", { body: JSON.stringify(request), headers: { "content-type": "application/json", ...this.options.headers } });
     if (res.status !== 200) throw new Error(`xDS stream refused: ${res.status} ${(await res.text()).trim()}`);
     this.#connected = true;
     this.#streams++;
@@ -154,6 +156,6 @@ export class DeltaXdsClient {
         ack = { ...ack, errorDetail: { message: result.failed.map((f) => `${f.name}: ${f.message}`).join("; "), failedResources: [...failed] } };
       }
     }
-    await this.#http.json("POST", "/xds/v1/delta/ack", ack).catch((e: Error) => this.options.onEvent?.("ack failed", { error: e.message }));
+    await this.#http.json("POST", "/xds/v1/delta/ack", ack, { ...this.options.headers }).catch((e: Error) => this.options.onEvent?.("ack failed", { error: e.message }));
   }
 }

@@ -13,7 +13,14 @@ export const TYPE_URLS = {
   authorization: "ambit.dev/v1/Authorization",
   trustBundle: "ambit.dev/v1/TrustBundle",
 } as const;
-export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS];
+/**
+ * The L7 type only waypoints subscribe to (xds/waypoint_resources.ts). Kept out of
+ * {@link TYPE_URLS} so ztunnels, which subscribe to ALL_TYPE_URLS, never ask for it.
+ */
+export const SERVICE_ROUTES_TYPE_URL = "ambit.dev/v1/ServiceRoutes";
+/** What a waypoint subscribes to: the endpoints and services it routes to, and its routes. */
+export const WAYPOINT_TYPE_URLS = [TYPE_URLS.workload, TYPE_URLS.service, SERVICE_ROUTES_TYPE_URL] as const;
+export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS] | typeof SERVICE_ROUTES_TYPE_URL;
 export const ALL_TYPE_URLS: readonly TypeUrl[] = Object.values(TYPE_URLS);
 
 /** Who is asking: sent once when a stream opens. */

@@ -15,6 +15,7 @@ const gateway = z.object({
     z.object({ kind: z.literal("hostname"), namespace: z.string(), hostname: z.string() }),
   ]),
   hboneMtlsPort: port,
+  identity: z.string().startsWith("spiffe://").optional(),
 });
 const name = z.string().min(1);
 // The parts of the workload's SPIFFE id: a bad one must be NACKed here, not fail later when its certificate is made.
@@ -40,6 +41,7 @@ export const workloadSchema = z.object({
   node: z.string(),
   tunnelProtocol: z.enum(["HBONE", "NONE"]),
   networkMode: z.enum(["STANDARD", "HOST_NETWORK"]).optional(),
+  nativeTunnel: z.boolean().optional(),
   status: z.enum(["HEALTHY", "UNHEALTHY"]),
   waypoint: gateway.optional(),
   canonicalName: z.string(),
@@ -62,6 +64,7 @@ export const serviceSchema = z.object({
   ports: portMap,
   subjectAltNames: z.array(z.string()),
   waypoint: gateway.optional(),
+  waypointCanary: z.object({ waypoint: gateway, weight: z.number().int().min(0).max(100) }).optional(),
 });
 
 const stringMatch = z.union([

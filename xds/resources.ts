@@ -20,6 +20,11 @@ export interface GatewayAddress {
     readonly hostname: string;
   };
   readonly hboneMtlsPort: number;
+  /**
+   * The waypoint's own SPIFFE identity (`spiffe://td/ns/<ns>/sa/<gateway-name>`): the only peer the
+   * destination ztunnel accepts for traffic this waypoint serves. Absent: the identities of its instances.
+   */
+  readonly identity?: string;
 }
 
 /** How traffic reaches a workload: HBONE (in the mesh) or NONE (plain TCP, outside it). */
@@ -44,6 +49,11 @@ export interface Workload {
   readonly tunnelProtocol: TunnelProtocol;
   /** HOST_NETWORK workloads share their node's address, so are not found by it. */
   readonly networkMode?: "STANDARD" | "HOST_NETWORK";
+  /**
+   * Speaks HBONE itself (a waypoint instance): its ztunnel opens no listeners on its addresses and
+   * never captures its traffic; peers reach it at its own HBONE port (Istio's native_tunnel).
+   */
+  readonly nativeTunnel?: boolean;
   readonly status: HealthStatus;
   readonly waypoint?: GatewayAddress;
   readonly canonicalName: string;
@@ -78,6 +88,11 @@ export interface Service {
   /** Identities the service's endpoints may present, beyond each endpoint's own. */
   readonly subjectAltNames: readonly string[];
   readonly waypoint?: GatewayAddress;
+  /**
+   * A second waypoint taking `weight` percent (0–100) of new connections (`istio.io/use-waypoint-canary`
+   * with the annotation `istio.io/use-waypoint-canary-weight`); the rest go to `waypoint`.
+   */
+  readonly waypointCanary?: { readonly waypoint: GatewayAddress; readonly weight: number };
 }
 
 /** A string match in an authorization rule: exact, prefix, suffix, or presence (any value). */

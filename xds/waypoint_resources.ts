@@ -115,6 +115,8 @@ export interface RouteEntry {
   readonly match: RouteMatch;
   /** Index into {@link ServiceRoutes.rules}. */
   readonly rule: number;
+  /** Only requests to this Service port (the route's parentRef `port`); absent: every port. */
+  readonly port?: number;
 }
 
 /** Application protocol of a Service port, as the waypoint parses it. */

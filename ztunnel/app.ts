@@ -146,7 +146,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     // A workload whose certificate keeps failing (refused, or no answer within --connect-timeout-ms)
     // is reported in the log and in /config_dump's certificates; it does not hold the node unready.
     const starting = state.workloadsOnNode(config.node)
-      .filter((w) => w.tunnelProtocol === "HBONE" && !certificates.failing(identityOf(w)) && w.addresses.some((a) => !listeners.isServing(a)));
+      .filter((w) => w.tunnelProtocol === "HBONE" && !w.nativeTunnel && !certificates.failing(identityOf(w)) && w.addresses.some((a) => !listeners.isServing(a)));
     if (starting.length > 0) return `listeners starting: ${starting.map((w) => `${w.namespace}/${w.name}`).join(", ")}`;
     return undefined;
   };

@@ -17,6 +17,7 @@ import type { RefusalReport } from "./refusal_report.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
+import { checkWaypointPeer, forwardedSource } from "./waypoint_guard.ts";
 
 /** What inbound needs from the rest of the ztunnel. */
 export interface InboundDeps {
@@ -48,6 +49,8 @@ interface InboundContext {
   /** For HBONE: the listener's address, which must belong to the destination workload. */
   readonly arrivedOn?: string;
   readonly baggage?: Readonly<Record<string, string>>;
+  /** The `forwarded` header's original source; trusted only from a waypoint of the destination. */
+  readonly forwardedFor?: string;
   readonly protocol: "hbone" | "local" | "plaintext";
 }
 
@@ -65,6 +68,7 @@ export class Inbound {
       destination: tunnel.destination,
       arrivedOn: tunnel.local.address,
       baggage: tunnel.baggage,
+      ...(tunnel.forwarded.for ? { forwardedFor: tunnel.forwarded.for } : {}),
       protocol: "hbone",
     });
     this.#byTunnel.set(tunnel, admitted);
@@ -139,14 +143,23 @@ export class Inbound {
     if (ctx.arrivedOn !== undefined && !workload.addresses.includes(ctx.arrivedOn.replace(/^::ffff:/, ""))) {
       throw badRequestError(`destination ${formatAuthority(ctx.destination)} is not the workload listening on ${ctx.arrivedOn}`);
     }
+    if (workload.nativeTunnel) throw badRequestError(`${formatAuthority(ctx.destination)} is a waypoint: it terminates its own tunnels`);
+    const guard = checkWaypointPeer(state, workload, ctx.peerIdentity);
+    if (!guard.allowed) {
+      this.deps.authorization.record({ allowed: false, policy: guard.reason, reason: "no-allow-match" }, {
+        source: ctx.peerIdentity, sourceAddress: ctx.peer.address, destination: ctx.destination, workload, reason: "connection denied: it skipped the waypoint",
+      });
+      throw deniedError(guard.message);
+    }
+    const source = (guard.fromWaypoint && forwardedSource(ctx.forwardedFor)) || ctx.peer.address;
     const facts: ConnectionFacts = {
       sourceIdentity: ctx.peerIdentity,
-      sourceAddress: ctx.peer.address,
+      sourceAddress: source,
       destinationAddress: ctx.destination.address,
       destinationPort: ctx.destination.port,
     };
     const decision = authorize(state.policiesFor(workload), facts);
-    this.deps.authorization.record(decision, { source: ctx.peerIdentity, sourceAddress: ctx.peer.address, destination: ctx.destination, workload });
+    this.deps.authorization.record(decision, { source: ctx.peerIdentity, sourceAddress: source, destination: ctx.destination, workload });
     if (!decision.allowed) {
       const who = ctx.peerIdentity ? formatSpiffeId(ctx.peerIdentity) : `plaintext ${ctx.peer.address}`;
       throw deniedError(`${who} may not reach ${formatAuthority(ctx.destination)}: ${decision.policy ? `denied by ${decision.policy}` : "no ALLOW policy matches"}`);

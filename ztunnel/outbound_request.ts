@@ -71,11 +71,12 @@ export function buildRequest(input: BuildRequestInput): OutboundRequest {
 
 function toService(input: BuildRequestInput, service: Service): OutboundRequest {
   const port = input.target.port;
-  if (service.waypoint && !isWaypointOf(input.state, input.source, service.waypoint)) {
+  const waypoint = serviceWaypoint(input, service);
+  if (waypoint) {
     // Keep the VIP the application dialled; a hostname gets the first VIP.
     const vip = service.vips.find((v) => v.address === input.target.host) ?? service.vips[0];
     if (!vip) return refused("no-waypoint", `service ${service.namespace}/${service.hostname} has a waypoint but no VIP`);
-    return viaWaypoint(input, service.waypoint, { address: vip.address, port }, { service });
+    return viaWaypoint(input, waypoint, { address: vip.address, port }, { service });
   }
   const healthy = input.state.endpointsOf(service).filter((e) => e.workload.status === "HEALTHY" && e.workload.addresses.length > 0);
   if (healthy.length === 0) {
@@ -105,7 +106,8 @@ function toWorkload(input: BuildRequestInput, workload: Workload, port: number, 
   }
   const target = { address, port };
   if (workload.tunnelProtocol !== "HBONE") return { protocol: "passthrough", target, workload, service };
-  if (workload.node === input.node) return { protocol: "local", target, workload, service };
+  // A waypoint terminates HBONE itself, on its own address: never handed to this ztunnel's inbound.
+  if (workload.node === input.node && !workload.nativeTunnel) return { protocol: "local", target, workload, service };
   return {
     protocol: "hbone",
     hboneAddress: { address, port: HBONE_PORT },
@@ -128,6 +130,18 @@ function viaWaypoint(input: BuildRequestInput, gw: GatewayAddress, target: Socke
     ...dest,
     viaWaypoint: true,
   };
+}
+
+/**
+ * The waypoint this connection goes through, if any: the canary takes `weight` percent of new
+ * connections. None when the source is one of the service's waypoints (it is sending on, not in).
+ */
+function serviceWaypoint(input: BuildRequestInput, service: Service): GatewayAddress | undefined {
+  if (!service.waypoint) return undefined;
+  const canary = service.waypointCanary;
+  const isSourceWaypoint = isWaypointOf(input.state, input.source, service.waypoint) || (!!canary && isWaypointOf(input.state, input.source, canary.waypoint));
+  if (isSourceWaypoint) return undefined;
+  return canary && canary.weight > 0 && input.choose(`canary:${service.namespace}/${service.hostname}`, 100) < canary.weight ? canary.waypoint : service.waypoint;
 }
 
 function findGatewayWorkload(input: BuildRequestInput, gw: GatewayAddress): Workload | undefined {

@@ -42,6 +42,9 @@ const detailsSvc = service("details", "bookinfo", "10.96.0.22", {
   waypoint: { destination: { kind: "hostname", namespace: "bookinfo", hostname: waypointSvc.hostname }, hboneMtlsPort: 15008 },
 });
 const emptySvc = service("empty", "default", "10.96.0.17", { ports: { 80: 8080 } });
+const canarySvc = service("canaried", "bookinfo", "10.96.0.24", {
+  ports: { 9080: 9080 }, waypoint: waypointAt("10.0.9.1"), waypointCanary: { waypoint: waypointAt("10.0.9.5"), weight: 10 },
+});
 const orphanSvc = service("orphan", "bookinfo", "10.96.0.23", { ports: { 80: 80 }, waypoint: waypointAt("10.0.99.99") });
 
 // Workloads.
@@ -59,11 +62,12 @@ const secure1 = workload("secure-1", "secure", { addresses: ["10.0.5.1"], servic
 const waypoint = workload("waypoint", "bookinfo", { addresses: ["10.0.9.1"], services: { [key(waypointSvc)]: { 15008: 15008 } } });
 const reviews1 = workload("reviews-1", "bookinfo", { addresses: ["10.0.6.1"], services: { [key(reviewsSvc)]: { 9080: 9080 } } });
 const details1 = workload("details-1", "bookinfo", { addresses: ["10.0.6.2"], services: { [key(detailsSvc)]: { 9080: 9080 } } });
+const canaryWaypoint = workload("waypoint-canary", "bookinfo", { addresses: ["10.0.9.5"], node: NODE, nativeTunnel: true });
 const ratings1 = workload("ratings-1", "bookinfo", { addresses: ["10.0.6.3"], waypoint: waypointAt("10.0.9.1") });
 
 const snapshot: DataPlaneSnapshot = {
-  workloads: [client, localPod, echo1, echoSick, echo2, fb1, same1, sneaky1, down1, legacy1, secure1, waypoint, reviews1, details1, ratings1],
-  services: [echoSvc, fbSvc, sameSvc, sneakySvc, downSvc, legacySvc, localSvc, secureSvc, reviewsSvc, waypointSvc, detailsSvc, orphanSvc, emptySvc],
+  workloads: [client, localPod, echo1, echoSick, echo2, fb1, same1, sneaky1, down1, legacy1, secure1, waypoint, reviews1, details1, ratings1, canaryWaypoint],
+  services: [echoSvc, fbSvc, sameSvc, sneakySvc, downSvc, legacySvc, localSvc, secureSvc, reviewsSvc, waypointSvc, detailsSvc, orphanSvc, emptySvc, canarySvc],
   policies: [],
 };
 const state = new ProxyState(snapshot);
@@ -100,6 +104,27 @@ interface Row {
 const first = () => 0;
 
 const rows: Row[] = [
+  // --- waypoint canary and native tunnels ---
+  {
+    name: "canary waypoint: a turn below its weight goes to the canary, :authority still the VIP",
+    host: "10.96.0.24",
+    port: 9080,
+    choose: (key) => (key.startsWith("canary:") ? 9 : 0),
+    want: { protocol: "hbone", hbone: "10.0.9.5:15008", target: "10.96.0.24:9080", identities: [id("bookinfo", "waypoint-canary")], viaWaypoint: true, service: "canaried" },
+  },
+  {
+    name: "canary waypoint: a turn at or above its weight goes to the primary",
+    host: "10.96.0.24",
+    port: 9080,
+    choose: (key) => (key.startsWith("canary:") ? 10 : 0),
+    want: { protocol: "hbone", hbone: "10.0.9.1:15008", target: "10.96.0.24:9080", identities: [id("bookinfo", "waypoint")], viaWaypoint: true, service: "canaried" },
+  },
+  {
+    name: "a waypoint on this node is reached over HBONE at its own address, never handed to this ztunnel's inbound",
+    host: "10.0.9.5",
+    port: 8080,
+    want: { protocol: "hbone", hbone: "10.0.9.5:15008", target: "10.0.9.5:8080", identities: [id("bookinfo", "waypoint-canary")], viaWaypoint: false, workload: "waypoint-canary" },
+  },
   // --- services ---
   {
     name: "service by VIP: HBONE to the endpoint's :15008, :authority endpoint ip:targetPort from the workload's map",

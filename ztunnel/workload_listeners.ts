@@ -76,7 +76,8 @@ export class WorkloadListeners {
   /** Stops what state no longer has here and starts, each on its own, what it newly has. */
   async reconcile(): Promise<void> {
     const { state, node, certificates } = this.deps;
-    const local = state().workloadsOnNode(node).filter((w) => w.tunnelProtocol === "HBONE");
+    // A waypoint instance terminates its own HBONE: its ztunnel never listens on its address (native tunnel).
+    const local = state().workloadsOnNode(node).filter((w) => w.tunnelProtocol === "HBONE" && !w.nativeTunnel);
     certificates.reconcile(local.map(identityOf));
     const wanted = new Map(local.flatMap((w) => w.addresses.map((a) => [a, w] as const)));
     const want = (address: string) => {

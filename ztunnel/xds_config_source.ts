@@ -87,7 +87,7 @@ export class XdsConfigSource {
 
   #apply(type: TypeUrl, resources: readonly XdsResource[], removed: readonly string[]) {
     const store = this.#resources.get(type)!;
-    const schema = SCHEMAS[type];
+    const schema = SCHEMAS[type as keyof typeof SCHEMAS];
     const failed: { name: string; message: string }[] = [];
     for (const r of resources) {
       const checked = checkResource(schema as never, r.resource);

@@ -7,6 +7,7 @@
 import { describeObject, type KubeObject, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL } from "../../config/objects.ts";
 import type { SourcedObject } from "../documents.ts";
 import { type AnalysisMessage, message } from "./messages.ts";
+import { checkMeshRoutes } from "./route_checks.ts";
 
 /** What the checks assume about the mesh. */
 export interface AnalysisOptions {
@@ -152,4 +153,4 @@ export const checkTrustDomains: Check = (objects, options) => {
 };
 
 /** Every check, in the order their messages are printed. */
-export const CHECKS: readonly Check[] = [checkL7Fields, checkSelectors, checkServiceEndpoints, checkWaypointReferences, checkTrustDomains];
+export const CHECKS: readonly Check[] = [checkL7Fields, checkSelectors, checkServiceEndpoints, checkWaypointReferences, checkTrustDomains, checkMeshRoutes];

@@ -101,11 +101,16 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean): s
     ["controlplane", "controlplane", "-", `${plan.controlplane.devUrl} (dev, no auth), https://${plan.controlplane.listen}`, pid("controlplane")],
     ...plan.nodes.map((n) => ["ztunnel", n.name, n.name, `${n.address} (admin :15000, ready :15021)`, pid(n.name)]),
     ...plan.apps.map((a) => ["app", a.name, a.node, `${a.address}:${a.port} (SOCKS5 ${a.address}:${DEV_ADDRESSES.socksPort})`, pid(a.name)]),
+    ...children.filter((c) => c.role === "waypoint").map((c) => [
+      "waypoint", c.name, plan.nodes[0]!.name, `${/--address (\S+)/.exec(c.command)?.[1] ?? "?"} (HBONE :15008, ready :15021)`, c.pid,
+    ]),
   ];
   const client = plan.apps.find((a) => a.name === "client");
   const tries = [
     // The client's own SOCKS5 credentials (docs/security.md): curl acts as the client workload.
     ...(samples && client ? [`curl -x "$(cat ${path.join(plan.socksDir, client.namespace, client.name)})" http://hello.demo.svc.cluster.local/`] : []),
+    // The L7 demo: 90/10 through the waypoint; the header sends every request to v2.
+    ...(samples && client ? [`curl -x "$(cat ${path.join(plan.socksDir, client.namespace, client.name)})" -H 'x-canary: true' http://hello-l7.demo.svc.cluster.local/`] : []),
     `${cliHint()} ztunnel-config workloads`,
     ...(samples ? [] : [`${cliHint()} proxy-status`]),
   ];

@@ -21,6 +21,7 @@ import { ownCommandLine, readLeftovers, stillRunning, writeProcessFile } from ".
 import { httpReady, listening, waitUntil } from "./readiness.ts";
 import { applySamples, type SamplesResult } from "./samples.ts";
 import type { Child, Supervisor } from "./supervisor.ts";
+import { DevWaypoints } from "./waypoints.ts";
 
 export interface DevMeshOptions {
   readonly samples: boolean;
@@ -33,6 +34,7 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
   fs.mkdirSync(plan.logDir, { recursive: true });
   await endLeftovers(plan, io);
   const cp = new ControlplaneClient(plan.controlplane.devUrl);
+  let watching = false;
   try {
     if (await cp.ready(1000)) {
       throw new CommandError(`something already answers on ${plan.controlplane.devUrl} (another ambit dev?); stop it first`);
@@ -74,15 +76,25 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
         () => Promise.all(plan.apps.map((a, i) => waitUntil(`app ${a.name}`, () => listening(a.address, a.port), { child: apps[i]!, timeoutMs: options.timeoutMs }))),
         () => `apps listening: ${plan.apps.map((a) => `${a.name} (${a.address}:${a.port})`).join(", ")}`);
     }
-    writeProcessFile(plan.processFile, {
+    // Waypoints need their ztunnels' state (their Services' endpoints) before they are of use.
+    const waypoints = new DevWaypoints(plan, supervisor, cp, io, options.timeoutMs);
+    await step("starting the waypoints of the store", () => waypoints.sync(),
+      () => `waypoints ready: ${waypoints.running.map((w) => `${w.key} (${w.address})`).join(", ") || "none"}`);
+    const startedAt = new Date().toISOString();
+    const record = () => writeProcessFile(plan.processFile, {
       pid: process.pid,
       command: ownCommandLine(),
-      startedAt: new Date().toISOString(),
+      startedAt,
       processes: supervisor.children.map((c) => ({ name: c.name, pid: c.pid, command: c.command })),
     });
+    record();
+    // A waypoint started or stopped later is recorded too, so a killed run's leftovers are all found.
+    waypoints.watch(500, record);
+    watching = true;
     return { samples };
   } finally {
-    cp.close();
+    // The waypoint watch keeps using the client until the supervisor stops.
+    if (!watching) cp.close();
   }
 }
 

@@ -36,8 +36,8 @@ function runFile(file: string, args: readonly string[]): Launch {
   return { cmd: process.execPath, args: [file, ...args] };
 }
 
-/** The controlplane or a ztunnel. */
-export function serviceCommand(service: "controlplane" | "ztunnel", args: readonly string[]): Launch {
+/** The controlplane, a ztunnel or a waypoint. */
+export function serviceCommand(service: "controlplane" | "ztunnel" | "waypoint", args: readonly string[]): Launch {
   if (repoRoot) return runFile(path.join(repoRoot, service, "main.ts"), args);
   const binary = path.join(path.dirname(process.execPath), service);
   if (!fs.existsSync(binary)) throw new CommandError(`${binary} not found: ambit dev needs the ${service} binary beside ambit (npm run build makes both)`);

@@ -36,6 +36,8 @@ export interface Child {
 export class Supervisor {
   readonly children: Child[] = [];
   #stopping = false;
+  /** Children stopped on purpose (a deleted waypoint): their exit is no failure. */
+  readonly #ended = new Set<Child>();
 
   /** `onExit` hears of every child that exits while the supervisor is not stopping. */
   constructor(private readonly onExit: (child: Child, code: number | string) => void) {}
@@ -80,7 +82,7 @@ export class Supervisor {
     exited.then((code) => {
       log.end();
       // A terminal's Ctrl-C reaches the children too; give our own handler a moment to say so.
-      if (!this.#stopping) setTimeout(() => this.#stopping || this.onExit(child, code), 300);
+      if (!this.#stopping) setTimeout(() => this.#stopping || this.#ended.has(child) || this.onExit(child, code), 300);
     });
     this.children.push(child);
     return child;
@@ -102,6 +104,19 @@ export class Supervisor {
       }
     }));
     return { killed };
+  }
+
+  /** Stops one child on purpose: SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+  async stop(child: Child, graceMs: number): Promise<void> {
+    this.#ended.add(child);
+    signal(child, "SIGTERM");
+    const done = await Promise.race([child.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs))]);
+    if (!done) {
+      signal(child, "SIGKILL");
+      await child.exited;
+    }
+    const i = this.children.indexOf(child);
+    if (i >= 0) this.children.splice(i, 1);
   }
 
   /** Ends every child at once (a second Ctrl-C). */

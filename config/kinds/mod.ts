@@ -13,6 +13,7 @@ import type { z } from "zod";
 import type { KubeObject } from "../objects.ts";
 import { AuthorizationPolicySchema, ISTIO_SECURITY_VERSIONS } from "./authorization_policy.ts";
 import { GATEWAY_API_VERSIONS, GatewaySchema } from "./gateway.ts";
+import { GRPC_ROUTE_VERSIONS, GRPCRouteSchema } from "./grpc_route.ts";
 import { HTTPRouteSchema } from "./http_route.ts";
 import { NamespaceSchema } from "./namespace.ts";
 import { PeerAuthenticationSchema } from "./peer_authentication.ts";
@@ -26,6 +27,7 @@ import { ISTIO_NETWORKING_VERSIONS, WorkloadEntrySchema } from "./workload_entry
 
 export * from "./authorization_policy.ts";
 export * from "./gateway.ts";
+export * from "./grpc_route.ts";
 export * from "./http_route.ts";
 export * from "./namespace.ts";
 export * from "./peer_authentication.ts";
@@ -74,6 +76,7 @@ const ENFORCED: readonly (readonly [z.ZodType<KubeObject>, string, string, reado
   [RequestAuthenticationSchema, "RequestAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
   [GatewaySchema, "Gateway", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
   [HTTPRouteSchema, "HTTPRoute", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
+  [GRPCRouteSchema, "GRPCRoute", "gateway.networking.k8s.io", GRPC_ROUTE_VERSIONS, true],
 ];
 
 /**

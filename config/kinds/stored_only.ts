@@ -25,7 +25,6 @@ export const STORED_ONLY_KINDS: readonly StoredOnlyKind[] = [
   { kind: "ProxyConfig", group: "networking.istio.io", apiVersions: ["networking.istio.io/v1beta1"], namespaced: true },
   { kind: "WasmPlugin", group: "extensions.istio.io", apiVersions: ["extensions.istio.io/v1alpha1"], namespaced: true },
   { kind: "Telemetry", group: "telemetry.istio.io", apiVersions: ["telemetry.istio.io/v1", "telemetry.istio.io/v1alpha1"], namespaced: true },
-  { kind: "GRPCRoute", group: "gateway.networking.k8s.io", apiVersions: ["gateway.networking.k8s.io/v1", ...GATEWAY_API_ALPHA], namespaced: true },
   { kind: "TCPRoute", group: "gateway.networking.k8s.io", apiVersions: GATEWAY_API_ALPHA, namespaced: true },
   {
     kind: "TLSRoute", group: "gateway.networking.k8s.io",

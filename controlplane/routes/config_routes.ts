@@ -48,7 +48,9 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
 
   const withStatus = (o: ReturnType<ObjectStore["list"]>[number]) => {
     const conditions = dataplane.statusOf(objectKey(o));
-    return conditions ? { ...o, status: { ...(o.status as object | undefined), conditions } } : o;
+    const parents = dataplane.routeStatusOf(objectKey(o));
+    if (!conditions && !parents) return o;
+    return { ...o, status: { ...(o.status as object | undefined), ...(conditions ? { conditions } : {}), ...(parents ? { parents } : {}) } };
   };
   app.get("/api/v1/objects", (c) => {
     const items = store.list({ kind: c.req.query("kind"), namespace: c.req.query("namespace") }).map(withStatus);

@@ -7,6 +7,7 @@ import { byNamespacedName, type Labels, labelsOf } from "./_read.ts";
 export interface MeshObjects {
   /** Namespace name → its labels (absent namespaces have none). */
   readonly namespaceLabels: (namespace: string) => Labels;
+  readonly namespaceAnnotations: (namespace: string) => Labels;
   readonly pods: readonly KubeObject[];
   readonly workloadEntries: readonly KubeObject[];
   readonly services: readonly KubeObject[];
@@ -14,11 +15,14 @@ export interface MeshObjects {
   readonly gateways: readonly KubeObject[];
   readonly authorizationPolicies: readonly KubeObject[];
   readonly peerAuthentications: readonly KubeObject[];
+  readonly httpRoutes: readonly KubeObject[];
+  readonly grpcRoutes: readonly KubeObject[];
+  readonly referenceGrants: readonly KubeObject[];
 }
 
 const group = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.lastIndexOf("/")) : "");
 
-type Bucket = Exclude<keyof MeshObjects, "namespaceLabels">;
+type Bucket = Exclude<keyof MeshObjects, "namespaceLabels" | "namespaceAnnotations">;
 
 // kind → [API group, bucket]. Core kinds have the empty group ("v1").
 const KINDS: Record<string, readonly [string, Bucket]> = {
@@ -29,17 +33,23 @@ const KINDS: Record<string, readonly [string, Bucket]> = {
   Gateway: ["gateway.networking.k8s.io", "gateways"],
   AuthorizationPolicy: ["security.istio.io", "authorizationPolicies"],
   PeerAuthentication: ["security.istio.io", "peerAuthentications"],
+  HTTPRoute: ["gateway.networking.k8s.io", "httpRoutes"],
+  GRPCRoute: ["gateway.networking.k8s.io", "grpcRoutes"],
+  ReferenceGrant: ["gateway.networking.k8s.io", "referenceGrants"],
 };
 
 /** Sorts objects into the kinds translation reads; other kinds are ignored. */
 export function groupObjects(objects: readonly KubeObject[]): MeshObjects {
   const namespaces = new Map<string, Labels>();
+  const annotations = new Map<string, Labels>();
   const buckets: Record<Bucket, KubeObject[]> = {
     pods: [], workloadEntries: [], services: [], serviceEntries: [], gateways: [], authorizationPolicies: [], peerAuthentications: [],
+    httpRoutes: [], grpcRoutes: [], referenceGrants: [],
   };
   for (const o of objects) {
     if (o.kind === "Namespace" && group(o.apiVersion) === "") {
       namespaces.set(o.metadata.name, labelsOf(o));
+      annotations.set(o.metadata.name, o.metadata.annotations ?? {});
       continue;
     }
     const entry = KINDS[o.kind];
@@ -47,5 +57,5 @@ export function groupObjects(objects: readonly KubeObject[]): MeshObjects {
     buckets[entry[1]].push(o);
   }
   for (const list of Object.values(buckets)) list.sort(byNamespacedName);
-  return { namespaceLabels: (ns) => namespaces.get(ns) ?? {}, ...buckets };
+  return { namespaceLabels: (ns) => namespaces.get(ns) ?? {}, namespaceAnnotations: (ns) => annotations.get(ns) ?? {}, ...buckets };
 }

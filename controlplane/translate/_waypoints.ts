@@ -21,19 +21,27 @@ export interface Waypoint {
   readonly trafficFor: string;
   /** Where ztunnels reach it; absent while it has no address (not ready). */
   readonly address?: GatewayAddress;
+  /** The Gateway itself (its listeners' allowedRoutes decide which routes it takes). */
+  readonly gateway: KubeObject;
+}
+
+/** A waypoint's own identity: its Gateway's name as the service account, as Istio gives it. */
+export function waypointIdentity(trustDomain: string, namespace: string, name: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${name}`;
 }
 
 /** Waypoints by "namespace/name". */
 export type Waypoints = ReadonlyMap<string, Waypoint>;
 
-/** Every istio-waypoint Gateway, with its address when it has one. */
-export function collectWaypoints(objects: MeshObjects, clusterDomain: string): Waypoints {
+/** Every istio-waypoint Gateway, with its address (and, given the trust domain, its identity) when it has one. */
+export function collectWaypoints(objects: MeshObjects, clusterDomain: string, trustDomain?: string): Waypoints {
   const out = new Map<string, Waypoint>();
   for (const gw of objects.gateways) {
     if (spec(gw).gatewayClassName !== WAYPOINT_GATEWAY_CLASS) continue;
     const { name, namespace = "" } = gw.metadata;
-    const address = addressOf(gw, objects, clusterDomain);
-    out.set(`${namespace}/${name}`, { name, namespace, trafficFor: labelsOf(gw)[WAYPOINT_FOR_LABEL] ?? "service", ...(address ? { address } : {}) });
+    const found = addressOf(gw, objects, clusterDomain);
+    const address = found && trustDomain ? { ...found, identity: waypointIdentity(trustDomain, namespace, name) } : found;
+    out.set(`${namespace}/${name}`, { name, namespace, gateway: gw, trafficFor: labelsOf(gw)[WAYPOINT_FOR_LABEL] ?? "service", ...(address ? { address } : {}) });
   }
   return out;
 }

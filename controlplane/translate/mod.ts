@@ -18,11 +18,13 @@
 import type { Condition, KubeObject } from "../../config/objects.ts";
 import { describeObject, objectKey } from "../../config/objects.ts";
 import type { Authorization, DataPlaneSnapshot } from "../../xds/resources.ts";
+import type { ServiceRoutes } from "../../xds/waypoint_resources.ts";
 import { namespacedKey } from "../../xds/resources.ts";
 import { groupObjects } from "./_objects.ts";
 import { peerAuthenticationWarnings, STATIC_STRICT_POLICY_NAME, staticStrictPolicy } from "./_peer_authentication.ts";
 import { addCondition, type ObjectWarning, type StatusMap, type TranslateOptions } from "./_types.ts";
 import { translateAuthorizationPolicy } from "./authorization.ts";
+import { type RouteParentStatus, translateServiceRoutes } from "./service_routes.ts";
 import { translateServices } from "./services.ts";
 import { translateWorkloads } from "./workloads.ts";
 
@@ -32,6 +34,8 @@ export {
   DEFAULT_ROOT_NAMESPACE, POLICY_CONDITION_TYPE, type PolicyTranslation, policySelector, policySelects, translateAuthorizationPolicy,
 } from "./authorization.ts";
 export { TranslateError, type TranslateErrorCode } from "./errors.ts";
+export { portProtocols, ROUTE_CONTROLLER_NAME, type RouteParentStatus, type ServiceRoutesTranslation, translateServiceRoutes } from "./service_routes.ts";
+export { compareMatches, orderMatches, type RankedMatch } from "./route_precedence.ts";
 export { type ServiceOptions, type ServiceTranslation, translateServices, WAYPOINT_BOUND_CONDITION } from "./services.ts";
 export { DEFAULT_VIP_RANGE, type VipAllocator, vipAllocator } from "./vip_allocator.ts";
 export { isEnrolled, type WorkloadOptions, type WorkloadTranslation, translateWorkloads } from "./workloads.ts";
@@ -44,6 +48,10 @@ export interface TranslateResult {
   readonly statuses: Map<string, Condition[]>;
   /** One entry per problem, on the object (`Kind namespace/name`) that has it; no duplicates. */
   readonly warnings: ObjectWarning[];
+  /** L7 config, one per (waypoint, Service it serves): only waypoints receive these. */
+  readonly serviceRoutes: readonly ServiceRoutes[];
+  /** HTTPRoute / GRPCRoute `status.parents`, by store key. */
+  readonly routeStatuses: ReadonlyMap<string, readonly RouteParentStatus[]>;
 }
 
 /** Translates every object ztunnel needs to know about into one snapshot. */
@@ -64,13 +72,14 @@ export function translate(objects: readonly KubeObject[], options: TranslateOpti
   const services = translateServices(objects, options);
   for (const [key, conditions] of services.statuses) for (const c of conditions) addCondition(statuses, key, c);
   const workloads = translateWorkloads(objects, options);
+  const routes = translateServiceRoutes(objects, services.services, options);
   // Istio's static STRICT policy: sent when some workload refers to it.
   const strictKey = `${options.rootNamespace}/${STATIC_STRICT_POLICY_NAME}`;
   if (workloads.workloads.some((w) => w.authorizationPolicies.includes(strictKey))) policies.push(staticStrictPolicy(options.rootNamespace));
   policies.sort((a, b) => (namespacedKey(a) < namespacedKey(b) ? -1 : namespacedKey(a) > namespacedKey(b) ? 1 : 0));
 
   const seen = new Set<string>();
-  const unique = [...warnings, ...services.warnings, ...workloads.warnings].filter((w) => {
+  const unique = [...warnings, ...services.warnings, ...workloads.warnings, ...routes.warnings].filter((w) => {
     const key = `${w.object}\u0000${w.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
@@ -78,5 +87,7 @@ export function translate(objects: readonly KubeObject[], options: TranslateOpti
     snapshot: { workloads: workloads.workloads, services: services.services, policies },
     statuses,
     warnings: unique,
+    serviceRoutes: routes.routes,
+    routeStatuses: routes.routeStatuses,
   };
 }

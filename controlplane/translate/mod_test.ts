@@ -78,11 +78,12 @@ test("translate: a waypoint's pod, Service and bound workloads fit together", ()
   ];
   const { snapshot, warnings } = translate(objects, { ...OPTIONS, allocateVip: vipAllocator() });
   expect(warnings).toEqual([]);
-  const address: GatewayAddress = { destination: { kind: "hostname", namespace: "default", hostname: "wp.default.svc.cluster.local" }, hboneMtlsPort: 15008 };
+  const address: GatewayAddress = { destination: { kind: "hostname", namespace: "default", hostname: "wp.default.svc.cluster.local" }, hboneMtlsPort: 15008, identity: "spiffe://cluster.local/ns/default/sa/wp" };
   expect(snapshot.services.find((s) => s.name === "web")!.waypoint).toEqual(address);
   expect(snapshot.services.find((s) => s.name === "wp")!.waypoint).toBeUndefined();
   expect(snapshot.workloads.find((w) => w.name === "web")!.waypoint).toEqual(address);
   const instance = snapshot.workloads.find((w) => w.name === "wp-abc")!;
   expect(instance.waypoint).toBeUndefined();
+  expect(instance.nativeTunnel).toBe(true);
   expect(instance.services).toEqual({ "default/wp.default.svc.cluster.local": { 15008: 15008 } });
 });

@@ -8,15 +8,16 @@
 import type { KubeObject } from "../../config/objects.ts";
 import { describeObject, objectKey } from "../../config/objects.ts";
 import type { NetworkAddress, PortMap, Service } from "../../xds/resources.ts";
-import { hostnamesOf, isMeshService, isMeshServiceEntry, portsOf, selectorOf } from "./_kube_service.ts";
+import { hostnamesOf, isMeshService, isMeshServiceEntry, portsOf } from "./_kube_service.ts";
 import { groupObjects, type MeshObjects } from "./_objects.ts";
-import { isAddress, labelsOf, spec, strings } from "./_read.ts";
+import { isAddress, spec, strings } from "./_read.ts";
 import { addCondition, type ObjectWarning, type StatusMap, type TranslateOptions } from "./_types.ts";
-import { bindWaypoint, collectWaypoints, GATEWAY_NAME_LABEL, type Waypoints } from "./_waypoints.ts";
+import { serviceBindings } from "./_waypoint_canary.ts";
+import { collectWaypoints, type Waypoints } from "./_waypoints.ts";
 import { TranslateError } from "./errors.ts";
 import type { VipAllocator } from "./vip_allocator.ts";
 
-export type ServiceOptions = Pick<TranslateOptions, "clusterDomain" | "allocateVip">;
+export type ServiceOptions = Pick<TranslateOptions, "clusterDomain" | "allocateVip"> & Partial<Pick<TranslateOptions, "trustDomain">>;
 
 /** Istio's condition on a Service or ServiceEntry that asks for a waypoint. */
 export const WAYPOINT_BOUND_CONDITION = "istio.io/WaypointBound";
@@ -41,7 +42,7 @@ export interface ServiceTranslation {
  */
 export function translateServices(objects: readonly KubeObject[], options: ServiceOptions): ServiceTranslation {
   const mesh = groupObjects(objects);
-  const waypoints = collectWaypoints(mesh, options.clusterDomain);
+  const waypoints = collectWaypoints(mesh, options.clusterDomain, options.trustDomain);
   const warnings: ObjectWarning[] = [];
   const statuses: StatusMap = new Map();
   const byKey = new Map<string, { object: KubeObject; service: Omit<Service, "vips">; vips?: NetworkAddress[] }>();
@@ -51,7 +52,7 @@ export function translateServices(objects: readonly KubeObject[], options: Servi
     if (o.kind === "ServiceEntry" && Array.isArray(spec(o).endpoints) && (spec(o).endpoints as unknown[]).length > 0) {
       warnings.push({ object: describeObject(o), message: "spec.endpoints are not translated: select WorkloadEntries with spec.workloadSelector instead" });
     }
-    const waypoint = serviceWaypoint(o, mesh, waypoints, warnings, statuses);
+    const { waypoint, waypointCanary } = serviceWaypoint(o, mesh, waypoints, warnings, statuses);
     const vips = specVips(o);
     for (const hostname of hostnamesOf(o, options.clusterDomain)) {
       const key = `${namespace}/${hostname}`;
@@ -64,6 +65,7 @@ export function translateServices(objects: readonly KubeObject[], options: Servi
         ports: portMap(o),
         subjectAltNames: o.kind === "ServiceEntry" ? strings(spec(o).subjectAltNames) : [],
         ...(waypoint ? { waypoint } : {}),
+        ...(waypoint && waypointCanary ? { waypointCanary } : {}),
       };
       byKey.set(key, vips ? { object: o, service, vips } : { object: o, service });
     }
@@ -113,28 +115,22 @@ function portMap(o: KubeObject): PortMap {
   return out;
 }
 
-function serviceWaypoint(o: KubeObject, mesh: MeshObjects, waypoints: Waypoints, warnings: ObjectWarning[], statuses: StatusMap) {
-  const namespace = o.metadata.namespace ?? "";
-  if (isWaypointService(o, waypoints)) return undefined;
-  const binding = bindWaypoint({ namespace, labels: labelsOf(o) }, mesh.namespaceLabels(namespace), waypoints, "service");
+function serviceWaypoint(o: KubeObject, mesh: MeshObjects, waypoints: Waypoints, warnings: ObjectWarning[], statuses: StatusMap): Pick<Service, "waypoint" | "waypointCanary"> {
+  const { primary: binding, canary } = serviceBindings(o, mesh, waypoints);
   if (binding.problem) {
     warnings.push({ object: describeObject(o), message: binding.problem.message });
     addCondition(statuses, objectKey(o), {
       type: WAYPOINT_BOUND_CONDITION, status: "False", reason: binding.problem.reason, message: binding.problem.message,
     });
   } else if (binding.waypoint) {
+    const also = canary?.waypoint ? `; canary waypoint ${canary.waypoint} takes ${canary.weight}% of new connections` : "";
     addCondition(statuses, objectKey(o), {
-      type: WAYPOINT_BOUND_CONDITION, status: "True", reason: "WaypointAccepted", message: `attached to waypoint ${binding.waypoint}`,
+      type: WAYPOINT_BOUND_CONDITION, status: "True", reason: "WaypointAccepted", message: `attached to waypoint ${binding.waypoint}${also}`,
     });
   }
-  return binding.address;
-}
-
-/** A waypoint's own Service never goes through a waypoint (it would loop). */
-function isWaypointService(o: KubeObject, waypoints: Waypoints): boolean {
-  return o.kind === "Service" && (
-    labelsOf(o)["gateway.istio.io/managed"] === "istio.io-mesh-controller" ||
-    waypoints.has(`${o.metadata.namespace}/${o.metadata.name}`) ||
-    GATEWAY_NAME_LABEL in selectorOf(o)
-  );
+  if (canary?.problem) warnings.push({ object: describeObject(o), message: canary.problem });
+  return {
+    ...(binding.address ? { waypoint: binding.address } : {}),
+    ...(canary?.address ? { waypointCanary: { waypoint: canary.address, weight: canary.weight } } : {}),
+  };
 }

@@ -52,7 +52,7 @@ interface Source {
  */
 export function translateWorkloads(objects: readonly KubeObject[], options: WorkloadOptions): WorkloadTranslation {
   const mesh = groupObjects(objects);
-  const waypoints = collectWaypoints(mesh, options.clusterDomain);
+  const waypoints = collectWaypoints(mesh, options.clusterDomain, options.trustDomain);
   const selectorPolicies = mesh.authorizationPolicies.filter((p) =>
     translateAuthorizationPolicy(p, options).authorization?.scope === "WORKLOAD_SELECTOR"
   );
@@ -149,8 +149,9 @@ function build(
     .sort();
   if (isStrict(mesh.peerAuthentications, o.rootNamespace, namespace, s.labels)) policies.push(`${o.rootNamespace}/${STATIC_STRICT_POLICY_NAME}`);
 
-  // A waypoint's own instances are never sent through a waypoint.
-  const binding = waypointInstanceOf(s.object, waypoints) ? {} : bindWaypoint({ namespace, labels: s.labels }, nsLabels, waypoints, "workload");
+  // A waypoint's own instances are never sent through a waypoint, nor captured by their ztunnel.
+  const instance = !!waypointInstanceOf(s.object, waypoints);
+  const binding = instance ? {} : bindWaypoint({ namespace, labels: s.labels }, nsLabels, waypoints, "workload");
   if (binding.problem) {
     const object = binding.problem.inherited ? `Namespace ${namespace}` : describeObject(s.object);
     warnings.push({ object, message: binding.problem.message });
@@ -163,6 +164,7 @@ function build(
     name, namespace,
     trustDomain: o.trustDomain,
     tunnelProtocol: "HBONE",
+    ...(instance ? { nativeTunnel: true } : {}),
     ...(binding.address ? { waypoint: binding.address } : {}),
     canonicalName: canonical.name,
     canonicalRevision: canonical.revision,

@@ -11,8 +11,10 @@ import { translateWorkloads } from "./workloads.ts";
 
 const uid = (name: string, ns = "default") => `cluster1//v1/Pod/${ns}/${name}`;
 const weUid = (name: string, ns = "default") => `cluster1/networking.istio.io/WorkloadEntry/${ns}/${name}`;
-const byIp = (address: string, port = 15008): GatewayAddress => ({ destination: { kind: "address", address: { network: "", address } }, hboneMtlsPort: port });
-const byHost = (hostname: string, ns = "default"): GatewayAddress => ({ destination: { kind: "hostname", namespace: ns, hostname }, hboneMtlsPort: 15008 });
+// The waypoint's identity is its Gateway's name as the service account.
+const id = (name: string, ns = "default") => `spiffe://cluster.local/ns/${ns}/sa/${name}`;
+const byIp = (address: string, identity = id("wp")): GatewayAddress => ({ destination: { kind: "address", address: { network: "", address } }, hboneMtlsPort: 15008, identity });
+const byHost = (hostname: string, identity: string): GatewayAddress => ({ destination: { kind: "hostname", namespace: "default", hostname }, hboneMtlsPort: 15008, identity });
 const AMBIENT_NS = namespace("default", AMBIENT);
 const SVC_HOST = (name: string, ns = "default") => `${ns}/${name}.${ns}.svc.cluster.local`;
 const useWaypoint = (name: string, extra: Record<string, string> = {}) => ({ ...AMBIENT, "istio.io/use-waypoint": name, ...extra });
@@ -203,7 +205,7 @@ const rows: Row[] = [
       waypoint("shared", { ns: "infra", waypointFor: "workload", addresses: [{ type: "IPAddress", value: "10.2.2.2" }] }),
       pod("a", { labels: { "istio.io/use-waypoint": "shared", "istio.io/use-waypoint-namespace": "infra" } }),
     ],
-    uids: [uid("a")], match: { [uid("a")]: { waypoint: byIp("10.2.2.2") } },
+    uids: [uid("a")], match: { [uid("a")]: { waypoint: byIp("10.2.2.2", id("shared", "infra")) } },
   },
   {
     name: "waypoint address: published hostname, then a Service named like it; custom HBONE port",
@@ -215,8 +217,8 @@ const rows: Row[] = [
     ],
     uids: [uid("a"), uid("b")],
     match: {
-      [uid("a")]: { waypoint: byHost("by-status.default.svc.cluster.local") },
-      [uid("b")]: { waypoint: { ...byHost("by-svc.default.svc.cluster.local"), hboneMtlsPort: 15108 } },
+      [uid("a")]: { waypoint: byHost("by-status.default.svc.cluster.local", id("by-status")) },
+      [uid("b")]: { waypoint: { ...byHost("by-svc.default.svc.cluster.local", id("by-svc")), hboneMtlsPort: 15108 } },
     },
   },
   {
@@ -233,7 +235,7 @@ const rows: Row[] = [
   {
     name: "waypoint pods speak HBONE themselves: sent though their namespace is not enrolled",
     objects: [namespace("infra"), waypoint("wp", { ns: "infra" }), waypointPod("wp", "10.0.9.9", "infra"), pod("other", { ns: "infra" })],
-    uids: [uid("wp-abc", "infra")], match: { [uid("wp-abc", "infra")]: { tunnelProtocol: "HBONE", addresses: ["10.0.9.9"] } },
+    uids: [uid("wp-abc", "infra")], match: { [uid("wp-abc", "infra")]: { tunnelProtocol: "HBONE", nativeTunnel: true, addresses: ["10.0.9.9"] } },
   },
 ];
 

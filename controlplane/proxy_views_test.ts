@@ -1,0 +1,63 @@
+// Table tests for the per-proxy views: what a waypoint's view holds, and that a ztunnel's has no L7 type.
+import { expect, test } from "bun:test";
+import { AMBIENT, namespace, OPTIONS, pod, service, waypoint, waypointPod } from "./translate/_fixtures.ts";
+import { DataPlane } from "./dataplane.ts";
+import type { KubeObject } from "../config/objects.ts";
+import { SERVICE_ROUTES_TYPE_URL, TYPE_URLS } from "../xds/protocol.ts";
+import { servicesReached } from "./proxy_views.ts";
+
+const route = (name: string, parent: string, backends: string[], mirror?: string): KubeObject => ({
+  apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name, namespace: "default" },
+  spec: {
+    parentRefs: [{ group: "", kind: "Service", name: parent }],
+    rules: [{
+      backendRefs: backends.map((b) => ({ name: b, port: 80 })),
+      ...(mirror ? { filters: [{ type: "RequestMirror", requestMirror: { backendRef: { name: mirror, port: 80 } } }] } : {}),
+    }],
+  },
+});
+const svc = (name: string, labels: Record<string, string> = {}) => service(name, { labels, selector: { app: name } });
+const objects: KubeObject[] = [
+  namespace("default", AMBIENT), waypoint("wp"), waypointPod("wp", "10.0.9.1"), waypoint("other"), waypointPod("other", "10.0.9.2"),
+  svc("front", { "istio.io/use-waypoint": "wp" }), svc("back"), svc("shadow"), svc("unrelated"), svc("elsewhere", { "istio.io/use-waypoint": "other" }),
+  pod("front-1", { ip: "10.0.1.1", labels: { app: "front" } }), pod("back-1", { ip: "10.0.1.2", labels: { app: "back" } }),
+  pod("shadow-1", { ip: "10.0.1.3", labels: { app: "shadow" } }), pod("unrelated-1", { ip: "10.0.1.4", labels: { app: "unrelated" } }),
+  route("front", "front", ["back"], "shadow"),
+];
+const host = (n: string) => `default/${n}.default.svc.cluster.local`;
+const dp = new DataPlane({ ...OPTIONS, vipRange: "10.96.0.0/16", trustBundle: () => ["-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"] });
+dp.update(objects);
+const view = (wp?: string) => dp.desired({ id: "x", nodeName: "node-a", ...(wp ? { metadata: { role: "waypoint", waypoint: wp } } : {}) });
+const names = (m: ReturnType<typeof view>, type: string) => [...(m.get(type as never)?.keys() ?? [])].sort();
+
+const rows: { name: string; waypoint?: string; type: string; want: string[] }[] = [
+  { name: "waypoint: the ServiceRoutes of the Services it serves, only", waypoint: "default/wp", type: SERVICE_ROUTES_TYPE_URL, want: [host("front")] },
+  { name: "waypoint: served, routed-to and mirrored-to Services", waypoint: "default/wp", type: TYPE_URLS.service, want: [host("back"), host("front"), host("shadow")] },
+  { name: "waypoint: their endpoints, nothing else", waypoint: "default/wp", type: TYPE_URLS.workload, want: ["cluster1//v1/Pod/default/back-1", "cluster1//v1/Pod/default/front-1", "cluster1//v1/Pod/default/shadow-1"] },
+  { name: "waypoint: no L4 policies", waypoint: "default/wp", type: TYPE_URLS.authorization, want: [] },
+  { name: "another waypoint: its own Service only", waypoint: "default/other", type: SERVICE_ROUTES_TYPE_URL, want: [host("elsewhere")] },
+  { name: "an unknown waypoint: nothing", waypoint: "default/ghost", type: TYPE_URLS.service, want: [] },
+  { name: "ztunnel: no L7 type at all", type: SERVICE_ROUTES_TYPE_URL, want: [] },
+  { name: "ztunnel: every Service", type: TYPE_URLS.service, want: ["back", "elsewhere", "front", "shadow", "unrelated"].map(host) },
+];
+
+for (const row of rows) {
+  test(`proxy views: ${row.name}`, () => expect(names(view(row.waypoint), row.type)).toEqual(row.want));
+}
+
+test("proxy views: ztunnels share one map; a waypoint's view is built once per translation; an unrelated change keeps its versions", () => {
+  expect(view()).toBe(view());
+  expect(view("default/wp")).toBe(view("default/wp"));
+  const before = view("default/wp");
+  dp.update([...objects, svc("another")]);
+  const after = view("default/wp");
+  expect(after).not.toBe(before);
+  for (const type of [SERVICE_ROUTES_TYPE_URL, TYPE_URLS.service, TYPE_URLS.workload]) {
+    expect([...after.get(type as never)!].map(([n, r]) => `${n}@${r.version}`)).toEqual([...before.get(type as never)!].map(([n, r]) => `${n}@${r.version}`));
+  }
+  expect(names(view(), TYPE_URLS.service)).toContain(host("another"));
+});
+
+test("servicesReached: a route's backends and mirrors, unresolved ones left out", () => {
+  expect([...servicesReached(dp.serviceRoutes.filter((r) => r.waypoint === "default/wp"))].sort()).toEqual([host("back"), host("front"), host("shadow")]);
+});
