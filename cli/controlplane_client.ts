@@ -106,8 +106,8 @@ export class ControlplaneClient {
     return this.#call("GET", "/api/v1/proxy-status");
   }
 
-  createToken(node: string): Promise<{ node: string; token: string }> {
-    return this.#call("POST", `/api/v1/nodes/${encodeURIComponent(node)}/token`, "{}");
+  createToken(node: string, ttlSeconds?: number): Promise<{ node: string; token: string; expiresAt: string }> {
+    return this.#call("POST", `/api/v1/nodes/${encodeURIComponent(node)}/token`, JSON.stringify(ttlSeconds ? { ttlSeconds } : {}));
   }
 
   revokeToken(node: string): Promise<{ node: string; state: string }> {

@@ -45,7 +45,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const store = ObjectStore.open(path.join(config.stateDir, "store"));
   const nodes = new NodeRegistry(config.stateDir);
   const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
-  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem });
+  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials() });
   dataplane.update(store.list());
   const xds = new DeltaXdsServer({
     resourcesFor: () => dataplane.desired(),
@@ -73,8 +73,14 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.get("/healthz/ready", (c) => c.text("ready\n"));
   app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
   app.route("/", configRoutes(store, dataplane));
-  app.route("/", nodeRoutes(nodes, ca, xds));
-  app.route("/", caRoutes(ca, dataplane, log));
+  app.route("/", nodeRoutes(nodes, ca, xds, {
+    joinTokenTtl: config.joinTokenTtl,
+    onRevoked: () => {
+      dataplane.refreshTrustBundle();
+      xds.notifyChanged();
+    },
+  }));
+  app.route("/", caRoutes(ca, dataplane, nodes, log));
   app.route("/", xdsRoutes(xds, (req, env, node) => {
     const caller = identify(req, env);
     if (caller.kind === "dev") return undefined;

@@ -28,6 +28,7 @@ export function identifyCaller(request: Request, env: RequestEnv, ctx: { adminTo
     const node = parseNodeUri(uri, ctx.trustDomain);
     if (!node) continue;
     if (!ctx.nodes.isActive(node)) return { kind: "anonymous", reason: `node ${node} is revoked` };
+    if (env.peerSerialNumber && ctx.nodes.isRevokedSerial(env.peerSerialNumber)) return { kind: "anonymous", reason: `certificate ${env.peerSerialNumber} is revoked` };
     return { kind: "node", node };
   }
   return { kind: "anonymous" };

@@ -10,6 +10,8 @@ export interface Http2PeerInfo {
   readonly remoteAddress: string;
   /** The client certificate's subjectAltName string, when one was presented and verified. */
   readonly peerSubjectAltName?: string;
+  /** The client certificate's serial number (hex), when one was presented and verified. */
+  readonly peerSerialNumber?: string;
 }
 
 /** Options for {@link serveHttp2}. */
@@ -66,10 +68,8 @@ async function handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHt
   const socket = stream.session?.socket as TLSSocket | undefined;
   // session.socket is a proxy on some runtimes: read properties, don't use `in`.
   const authorized = (socket as { authorized?: boolean } | undefined)?.authorized === true;
-  const env: Http2PeerInfo = {
-    remoteAddress: socket?.remoteAddress ?? "",
-    peerSubjectAltName: authorized ? socket!.getPeerCertificate()?.subjectaltname : undefined,
-  };
+  const peer = authorized ? socket!.getPeerCertificate() : undefined;
+  const env: Http2PeerInfo = { remoteAddress: socket?.remoteAddress ?? "", peerSubjectAltName: peer?.subjectaltname, peerSerialNumber: peer?.serialNumber };
   const method = String(headers[":method"] ?? "GET");
   const url = `${options.tls ? "https" : "http"}://${headers[":authority"] ?? options.hostname}${headers[":path"] ?? "/"}`;
   const reqHeaders = new Headers();

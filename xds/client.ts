@@ -22,7 +22,16 @@ export interface XdsClientOptions {
   readonly backoff?: BackoffOptions;
   /** Versions already held (a replacement client resuming where another left off). */
   readonly initialVersions?: ReadonlyMap<TypeUrl, ReadonlyMap<string, string>>;
+  /**
+   * A stream silent this long is taken for dead and reopened (a partition that
+   * drops packets closes nothing). Default: 3 × the keepalive interval the
+   * server announces (`x-xds-keepalive-ms`), or 15 s when it announces none.
+   */
+  readonly silenceTimeoutMs?: number;
 }
+
+/** The longest response line accepted (a whole type's resources in one response). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Counters for tests and the admin API. */
 export interface XdsClientStats {
@@ -34,6 +43,8 @@ export interface XdsClientStats {
   readonly nacks: number;
   /** Types that have had at least one response since start. */
   readonly synced: readonly TypeUrl[];
+  /** When the controlplane was last heard from on a stream (ISO time). */
+  readonly lastHeardAt?: string;
 }
 
 /** A delta-xDS subscription that keeps itself connected. */
@@ -48,6 +59,7 @@ export class DeltaXdsClient {
   #resources = 0;
   #removals = 0;
   #nacks = 0;
+  #lastHeardAt: Date | undefined;
   /** Every response received, newest last (bounded), for tests and debugging. */
   readonly received: DeltaResponse[] = [];
 
@@ -83,6 +95,13 @@ export class DeltaXdsClient {
     return this.options.types.every((t) => this.#synced.has(t));
   }
 
+  /** Why this node is not in sync with the controlplane now (it keeps serving what it has), or undefined. */
+  get outOfSync(): string | undefined {
+    if (!this.synced) return "waiting for the first xDS response of each type";
+    if (this.#connected) return undefined;
+    return `not synced: no xDS stream to the controlplane since ${this.#lastHeardAt?.toISOString() ?? "start"}`;
+  }
+
   /** The versions held, per type (what a resumed stream reports). */
   versions(typeUrl: TypeUrl): ReadonlyMap<string, string> {
     return this.#versions.get(typeUrl) ?? new Map();
@@ -97,6 +116,7 @@ export class DeltaXdsClient {
       removalsReceived: this.#removals,
       nacks: this.#nacks,
       synced: [...this.#synced],
+      lastHeardAt: this.#lastHeardAt?.toISOString(),
     };
   }
 
@@ -110,19 +130,39 @@ export class DeltaXdsClient {
     if (res.status !== 200) throw new Error(`xDS stream refused: ${res.status} ${(await res.text()).trim()}`);
     this.#connected = true;
     this.#streams++;
+    this.#lastHeardAt = new Date();
     this.options.onEvent?.("stream opened", { url: this.options.url });
+    const announced = Number(res.headers["x-xds-keepalive-ms"]);
+    const silenceMs = this.options.silenceTimeoutMs ?? (announced > 0 ? 3 * announced : 15_000);
+    let silence: ReturnType<typeof setTimeout> | undefined;
+    const heard = () => {
+      this.#lastHeardAt = new Date();
+      clearTimeout(silence);
+      silence = setTimeout(() => {
+        this.#connected = false;
+        this.options.onEvent?.("stream silent", { forMs: silenceMs });
+        res.stream.destroy(new Error(`no word from the controlplane in ${silenceMs} ms`));
+        this.#http.close();
+      }, silenceMs);
+    };
+    heard();
     let got = false;
     let partial = "";
-    for await (const chunk of res.stream) {
-      partial += chunk.toString();
-      const lines = partial.split("\n");
-      partial = lines.pop()!;
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        got = true;
-        await this.#onResponse(JSON.parse(line) as DeltaResponse);
+    try {
+      for await (const chunk of res.stream) {
+        heard();
+        const lines = (partial + chunk.toString()).split("\n");
+        partial = lines.pop()!;
+        if (partial.length > MAX_LINE_BYTES) throw new Error(`xDS response line longer than ${MAX_LINE_BYTES} bytes`);
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          got = true;
+          await this.#onResponse(JSON.parse(line) as DeltaResponse);
+        }
+        if (this.#stopped) break;
       }
-      if (this.#stopped) break;
+    } finally {
+      clearTimeout(silence);
     }
     return got;
   }
