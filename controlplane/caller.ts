@@ -20,7 +20,7 @@ export interface RequestEnv extends Http2PeerInfo {
 }
 
 /** Decides who is calling. */
-export function identifyCaller(request: Request, env: RequestEnv, ctx: { adminToken: string; trustDomain: string; nodes: NodeRegistry }): Caller {
+export function identifyCaller(request: { readonly headers: Headers }, env: RequestEnv, ctx: { adminToken: string; trustDomain: string; nodes: NodeRegistry }): Caller {
   if (env.dev) return { kind: "dev", name: `dev@${env.remoteAddress}` };
   const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
   if (bearer && equal(bearer, ctx.adminToken)) return { kind: "admin", name: "admin-token" };
