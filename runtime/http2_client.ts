@@ -77,6 +77,8 @@ export class Http2Client {
 
   #connect(): http2.ClientHttp2Session {
     if (this.#session && !this.#session.closed && !this.#session.destroyed) return this.#session;
+    // Ambit's parts trust only the mesh's own roots, never the system's public ones.
+    if (this.baseUrl.startsWith("https:") && !this.tls.ca) throw new Error(`${this.baseUrl}: an https connection needs the CA roots to verify the server with`);
     const session = http2.connect(this.baseUrl, {
       ca: this.tls.ca,
       cert: this.tls.cert,

@@ -3,8 +3,8 @@
 // uses that certificate for xDS, CSRs and its own renewal at half life.
 // On a loopback dev endpoint (http://) there is no TLS and no join.
 import {
-  controlplaneUri, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
-  uriSans, type WorkloadCertificate,
+  checkControlplaneIdentity, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
+  type WorkloadCertificate,
 } from "../identity/mod.ts";
 import { Http2Client, type Http2ClientTls } from "../runtime/mod.ts";
 import type { CertificateSource } from "./certificates.ts";
@@ -65,7 +65,7 @@ export class ControlplaneSession implements CertificateSource {
       this.#api = new Http2Client(this.endpoint.url);
       return;
     }
-    const checkServerIdentity = verifyControlplane(this.endpoint.trustDomain);
+    const checkServerIdentity = checkControlplaneIdentity(this.endpoint.trustDomain);
     const holding = this.#tls && this.#nodeCertNotAfter && this.#nodeCertNotAfter.getTime() > Date.now();
     if (!holding && !this.endpoint.joinToken) throw new Error("--join-token is required to join an https controlplane");
     const caller = holding
@@ -108,13 +108,4 @@ export class ControlplaneSession implements CertificateSource {
   close(): void {
     this.#api?.close();
   }
-}
-
-/** Accepts only a server certificate naming the controlplane of this trust domain. */
-function verifyControlplane(trustDomain: string) {
-  const want = controlplaneUri(trustDomain);
-  return (_host: string, cert: unknown): Error | undefined => {
-    const sans = uriSans((cert as { subjectaltname?: string }).subjectaltname);
-    return sans.includes(want) ? undefined : new Error(`controlplane certificate names ${sans.join(", ") || "no URI"}, expected ${want}`);
-  };
 }
