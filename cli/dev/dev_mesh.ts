@@ -50,7 +50,7 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
       ...serviceCommand("controlplane", [
         "--state-dir", plan.controlplane.stateDir, "--listen", plan.controlplane.listen, "--dev-listen", plan.controlplane.devListen,
       ]),
-    });
+    }, { restartable: true });
     await step("starting the controlplane", () => waitUntil("the controlplane", () => cp.ready(), { child: controlplane, timeoutMs: options.timeoutMs }),
       () => `controlplane ready on ${plan.controlplane.devUrl} (state in ${plan.controlplane.stateDir})`);
 
@@ -73,16 +73,21 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
         () => Promise.all(plan.apps.map((a, i) => waitUntil(`app ${a.name}`, () => listening(a.address, a.port), { child: apps[i]!, timeoutMs: options.timeoutMs }))),
         () => `apps listening: ${plan.apps.map((a) => `${a.name} (${a.address}:${a.port})`).join(", ")}`);
     }
-    writeProcessFile(plan.processFile, {
-      pid: process.pid,
-      command: ownCommandLine(),
-      startedAt: new Date().toISOString(),
-      processes: supervisor.children.map((c) => ({ name: c.name, pid: c.pid, command: c.command })),
-    });
+    recordProcesses(plan, supervisor);
     return { samples };
   } finally {
     cp.close();
   }
+}
+
+/** Writes dev.json: this process and every child's current pid (again after a restart). */
+export function recordProcesses(plan: DevPlan, supervisor: Supervisor): void {
+  writeProcessFile(plan.processFile, {
+    pid: process.pid,
+    command: ownCommandLine(),
+    startedAt: new Date().toISOString(),
+    processes: supervisor.children.map((c) => ({ name: c.name, pid: c.pid, command: c.command })),
+  });
 }
 
 function describeSamples(s: SamplesResult): string {
