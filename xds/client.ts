@@ -77,6 +77,9 @@ export class DeltaXdsClient {
         return false;
       });
       this.#connected = false;
+      // Never reuse the connection a stream died on: a peer that dropped it may not have been noticed yet
+      // (a runtime can miss the close), and a request on it would wait forever.
+      this.#http.close();
       if (this.#stopped) break;
       attempt = gotResponse ? 1 : attempt + 1;
       const delay = backoffDelayMs(attempt, this.options.backoff ?? { ...DEFAULT_BACKOFF, maxMs: 5_000 });
@@ -126,7 +129,11 @@ export class DeltaXdsClient {
       node: this.options.node,
       subscriptions: Object.fromEntries(this.options.types.map((t) => [t, { initialResourceVersions: Object.fromEntries(this.#versions.get(t)!) }])),
     };
-    const res = await this.#http.request("POST", "/xds/v1/delta", { body: JSON.stringify(request), headers: { "content-type": "application/json" } });
+    const res = await this.#http.request("POST", "/xds/v1/delta", {
+      body: JSON.stringify(request),
+      headers: { "content-type": "application/json" },
+      timeoutMs: this.options.silenceTimeoutMs ?? 15_000,
+    });
     if (res.status !== 200) throw new Error(`xDS stream refused: ${res.status} ${(await res.text()).trim()}`);
     this.#connected = true;
     this.#streams++;
@@ -135,23 +142,33 @@ export class DeltaXdsClient {
     const announced = Number(res.headers["x-xds-keepalive-ms"]);
     const silenceMs = this.options.silenceTimeoutMs ?? (announced > 0 ? 3 * announced : 15_000);
     let silence: ReturnType<typeof setTimeout> | undefined;
+    // The silence ends the read below itself: on some runtimes a stream whose connection the peer already
+    // dropped never settles its iterator, even when destroyed.
+    let declareDead!: (e: Error) => void;
+    const dead = new Promise<never>((_, reject) => (declareDead = reject));
+    dead.catch(() => {});
     const heard = () => {
       this.#lastHeardAt = new Date();
       clearTimeout(silence);
       silence = setTimeout(() => {
         this.#connected = false;
         this.options.onEvent?.("stream silent", { forMs: silenceMs });
-        res.stream.destroy(new Error(`no word from the controlplane in ${silenceMs} ms`));
+        const error = new Error(`no word from the controlplane in ${silenceMs} ms`);
+        declareDead(error);
+        res.stream.destroy(error);
         this.#http.close();
       }, silenceMs);
     };
     heard();
     let got = false;
     let partial = "";
+    const chunks = (res.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     try {
-      for await (const chunk of res.stream) {
+      for (;;) {
+        const next = await Promise.race([chunks.next(), dead]);
+        if (next.done) break;
         heard();
-        const lines = (partial + chunk.toString()).split("\n");
+        const lines = (partial + next.value.toString()).split("\n");
         partial = lines.pop()!;
         if (partial.length > MAX_LINE_BYTES) throw new Error(`xDS response line longer than ${MAX_LINE_BYTES} bytes`);
         for (const line of lines) {
