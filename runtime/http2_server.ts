@@ -97,13 +97,20 @@ export async function serveHttp2(options: ServeHttp2Options): Promise<Http2Liste
     }
     if (session) openStreams.set(session, open + 1);
     stream.once("close", () => session && openStreams.set(session, (openStreams.get(session) ?? 1) - 1));
-    void handle(stream as http2.ServerHttp2Stream, headers, options);
+    // A handler error (a stream reset between our check and respond(), say) must end that stream, never
+    // the process: an unhandled rejection stops Deno and Node.
+    handle(stream as http2.ServerHttp2Stream, headers, options).catch(() => {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
   });
+  server.on("sessionError", () => {});
   (server as { on(e: string, f: () => void): void }).on("tlsClientError", () => {});
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => resolve());
   });
+  // After listening, an error is one connection's (Deno's polyfill emits some on the server): never fatal.
+  server.on("error", () => {});
   const port = (server.address() as { port: number }).port;
   return {
     hostname: options.hostname,

@@ -119,6 +119,8 @@ test("the CA: node-a's credentials cannot get node-b's identity; issued certific
   const sans = leaf.getExtension(x509.SubjectAlternativeNameExtension)!.names.items;
   assert.deepEqual(sans.map((n) => [n.type, n.value]), [["url", "spiffe://cluster.local/ns/demo/sa/sleep"]]);
   assert.ok(leaf.notAfter.getTime() - Date.now() <= MAX_TTL * 1000, `TTL not capped: ${leaf.notAfter.toISOString()}`);
+  // node_modules/.cache does not exist in a fresh clone until something makes it.
+  fs.mkdirSync(path.join(repoRoot, "node_modules", ".cache"), { recursive: true });
   const dir = fs.mkdtempSync(path.join(repoRoot, "node_modules", ".cache", "ca-check-"));
   fs.writeFileSync(path.join(dir, "leaf.pem"), issued.certChain[0]!);
   const verify = await runCommand("openssl", ["verify", "-CAfile", cp.rootCertFile, path.join(dir, "leaf.pem")]);
