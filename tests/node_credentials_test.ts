@@ -174,3 +174,15 @@ test("the CA gives a workload certificate 24 h unless asked, and never more than
   assert.ok(asked <= 7 * 24 * 3600 && asked > 7 * 24 * 3600 - 120, `capped at ${asked} s`);
   joined.asNode!.close();
 });
+
+test("a ztunnel's session joins once with its token, then renews with its node certificate (the token is used up)", async () => {
+  const { ControlplaneSession } = await import("../ztunnel/controlplane_session.ts");
+  const { token } = await tokenFor("node-session");
+  const session = new ControlplaneSession({ url: cp.url, node: "node-session", trustDomain: "cluster.local", caPem, joinToken: token }, 3600);
+  await session.join();
+  const first = session.tls!.cert;
+  await session.join();
+  assert.notEqual(session.tls!.cert, first, "a second join() renews: a new node certificate");
+  assert.equal((await join("node-session", token)).status, 401, "the token itself works no more");
+  session.close();
+});
