@@ -33,7 +33,15 @@ export class Http2Client {
     const session = this.#connect();
     return new Promise((resolve, reject) => {
       const stream = session.request({ ":method": method, ":path": path, ...options.headers }, { endStream: options.body === undefined });
-      const timer = options.timeoutMs ? setTimeout(() => (stream.close(http2.constants.NGHTTP2_CANCEL), reject(new Error(`${method} ${path}: timed out`))), options.timeoutMs) : undefined;
+      // A request that times out may sit on a connection the peer dropped unnoticed (Deno's client misses
+      // some closes): drop the connection too, so the next request opens a fresh one.
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          if (this.#session === session) this.close();
+          reject(new Error(`${method} ${path}: timed out`));
+        }, options.timeoutMs)
+        : undefined;
       stream.once("error", (e) => (clearTimeout(timer), reject(e)));
       stream.once("close", () => {
         clearTimeout(timer);
