@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { KubeObject } from "../config/objects.ts";
 import type { ConfigProblem } from "../config/errors.ts";
+import { checkControlplaneIdentity } from "../identity/system_identity.ts";
 import { Http2Client } from "../runtime/http2_client.ts";
 import type { StreamStatus } from "../xds/server.ts";
 import type { Flags, FlagSpec } from "./args.ts";
@@ -30,7 +31,8 @@ export const CONTROLPLANE_FLAGS: readonly FlagSpec[] = [
     help: "controlplane URL: http:// for a loopback dev endpoint, https:// for the TLS API (admin token from $AMBIT_TOKEN or --token-file)",
   },
   { name: "token-file", kind: "string", env: "AMBIT_TOKEN_FILE", placeholder: "path", help: "admin token file, for https (default .ambit/controlplane/admin-token if present)" },
-  { name: "controlplane-ca", kind: "string", env: "AMBIT_CONTROLPLANE_CA", placeholder: "path", help: "PEM root of the controlplane's certificate, for https (default .ambit/controlplane/ca/root-cert.pem if present)" },
+  { name: "controlplane-ca", kind: "string", env: "AMBIT_CONTROLPLANE_CA", placeholder: "path", help: "PEM root of the controlplane's certificate, for https (default .ambit/controlplane/ca/root-cert.pem if present; public roots are never used)" },
+  { name: "trust-domain", kind: "string", env: "TRUST_DOMAIN", default: "cluster.local", placeholder: "domain", help: "the controlplane must present spiffe://<domain>/ambit/controlplane (https)" },
 ];
 
 /** What one object went through on apply or delete, kubectl-style. */
@@ -67,8 +69,9 @@ export class ControlplaneClient {
   readonly #http: Http2Client;
   readonly #headers: Record<string, string>;
 
-  constructor(readonly url: string, options: { token?: string; ca?: string } = {}) {
-    this.#http = new Http2Client(url, { ca: options.ca });
+  constructor(readonly url: string, options: { token?: string; ca?: string; trustDomain?: string } = {}) {
+    // Over https the controlplane proves its own identity during the handshake, before the token is sent.
+    this.#http = new Http2Client(url, url.startsWith("https:") ? { ca: options.ca, checkServerIdentity: checkControlplaneIdentity(options.trustDomain ?? "cluster.local") } : {});
     this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
   }
 
@@ -126,8 +129,8 @@ export class ControlplaneClient {
     return this.#call("GET", "/api/v1/proxy-status");
   }
 
-  createToken(node: string): Promise<{ node: string; token: string }> {
-    return this.#call("POST", `/api/v1/nodes/${encodeURIComponent(node)}/token`, "{}");
+  createToken(node: string, ttlSeconds?: number): Promise<{ node: string; token: string; expiresAt: string }> {
+    return this.#call("POST", `/api/v1/nodes/${encodeURIComponent(node)}/token`, JSON.stringify(ttlSeconds ? { ttlSeconds } : {}));
   }
 
   revokeToken(node: string): Promise<{ node: string; state: string }> {
@@ -211,5 +214,9 @@ export function controlplaneFromFlags(flags: Flags, env: Readonly<Record<string,
   };
   const token = env.AMBIT_TOKEN || readIf(flags["token-file"] as string | undefined, path.join(cpDir, "admin-token"), "admin token file");
   const ca = readIf(flags["controlplane-ca"] as string | undefined, path.join(cpDir, "ca", "root-cert.pem"), "controlplane CA file");
-  return new ControlplaneClient(url, { token, ca: ca ? ca + "\n" : undefined });
+  if (!ca) {
+    throw new UsageError(`${url}: https needs the root that signed the controlplane's certificate: --controlplane-ca <root-cert.pem> ` +
+      `(or $AMBIT_CONTROLPLANE_CA; the dev default ${path.join(cpDir, "ca", "root-cert.pem")} does not exist). Public roots are never used.`);
+  }
+  return new ControlplaneClient(url, { token, ca: ca + "\n", trustDomain: String(flags["trust-domain"] ?? "cluster.local") });
 }

@@ -11,12 +11,15 @@ export interface ConfigProblem {
   /** Field path in Kubernetes spelling: `spec.rules[0].from[0].source.principals[1]`. */
   readonly field: string;
   readonly message: string;
+  /** The line in the file (1-based), where it can be told. */
+  readonly line?: number;
 }
 
-/** Renders a problem on one line: `file#doc: Kind ns/name: field: message`. */
+/** Renders a problem on one line: `file#doc: Kind ns/name: field: message (line N)`. */
 export function formatProblem(p: ConfigProblem): string {
   const where = p.document !== undefined ? `${p.file}#${p.document}` : p.file;
-  return [where, p.object, p.field || undefined, p.message].filter((x) => x !== undefined && x !== "").join(": ");
+  const line = p.line !== undefined && !/\bline \d/.test(p.message) ? ` (line ${p.line})` : "";
+  return [where, p.object, p.field || undefined, p.message + line].filter((x) => x !== undefined && x !== "").join(": ");
 }
 
 /** Config that cannot be applied: carries every problem found, not just the first. */

@@ -18,6 +18,7 @@ import { findKind, groupKind, type KindInfo, KINDS, kindsNamed } from "./kinds/m
 import { kindErrorMessage } from "./kinds/_messages.ts";
 import { describeObject, type KubeObject } from "./objects.ts";
 import { problemsFromZod } from "./zod_problems.ts";
+import { lineAtIndex, lineBeyondDepth, lineOfPath } from "./_locate.ts";
 
 /** Namespace given to namespaced objects that name none (as `kubectl apply` without `-n`). */
 export const DEFAULT_NAMESPACE = "default";
@@ -53,6 +54,8 @@ export interface ParsedConfig {
 interface Item {
   readonly document: number;
   readonly raw: unknown;
+  /** Finds the line of a path within the item (relative to `base`). */
+  readonly lineOf?: (path: readonly PropertyKey[]) => number | undefined;
   /** Where the object sits in its document: `[]`, `["items", 2]`, `[2]`. */
   readonly base: readonly PropertyKey[];
 }
@@ -66,8 +69,12 @@ interface Item {
 export function parseConfig(text: string, file: string, options: ParseConfigOptions = {}): ParsedConfig {
   const maxBytes = options.maxDocumentBytes ?? MAX_CONFIG_BYTES;
   const bytes = text.length > maxBytes ? text.length : Buffer.byteLength(text, "utf8");
-  if (bytes > maxBytes) throw new ConfigError([{ file, field: "", message: `input is ${bytes} bytes, over the limit of ${maxBytes} bytes` }]);
-  if (nestingExceeds(text, 1000)) throw new ConfigError([{ file, field: "", message: `nesting is deeper than ${MAX_NESTING_DEPTH} levels` }]);
+  if (bytes > maxBytes) {
+    const line = lineAtIndex(text, Buffer.from(text.slice(0, maxBytes + 1)).subarray(0, maxBytes).toString().length);
+    throw new ConfigError([{ file, field: "", line, message: `input is ${bytes} bytes, over the limit of ${maxBytes} bytes` }]);
+  }
+  const deepAt = nestingExceeds(text, 1000);
+  if (deepAt >= 0) throw new ConfigError([{ file, field: "", line: lineAtIndex(text, deepAt), message: `nesting is deeper than ${MAX_NESTING_DEPTH} levels` }]);
 
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
@@ -132,10 +139,12 @@ function readDocuments(text: string, file: string, maxDocuments: number, problem
       continue;
     }
     if (deeperThan(value, MAX_NESTING_DEPTH)) {
-      problems.push({ file, document, field: "", message: `nesting is deeper than ${MAX_NESTING_DEPTH} levels` });
+      const line = lineBeyondDepth(doc, lines, MAX_NESTING_DEPTH);
+      problems.push({ file, document, field: "", ...(line !== undefined && { line }), message: `nesting is deeper than ${MAX_NESTING_DEPTH} levels` });
       continue;
     }
-    items.push(...itemsOf(value, document, file, problems));
+    const lineOf = (path: readonly PropertyKey[]) => lineOfPath(doc, lines, path);
+    items.push(...itemsOf(value, document, file, problems).map((item) => ({ ...item, lineOf: (path: readonly PropertyKey[]) => lineOf([...item.base, ...path]) })));
   }
   return items;
 }
@@ -209,7 +218,10 @@ function validateObject(
     result = info.schema.safeParse(raw, { error: kindErrorMessage });
   }
   if (!result.success) {
-    problems.push(...problemsFromZod(result.error, located, item.base));
+    problems.push(...problemsFromZod(result.error, located, item.base).map((p, i) => {
+      const line = item.lineOf?.(result.error.issues[i]!.path);
+      return line === undefined ? p : { ...p, line };
+    }));
     return undefined;
   }
   if (!info.enforced) warnings.push({ ...located, field: at("kind"), message: `${info.kind} (${info.group}) is stored but not enforced by Ambit` });
@@ -251,8 +263,9 @@ function deeperThan(value: unknown, limit: number): boolean {
  * A cheap upper bound on nesting, checked before parsing: flow brackets plus
  * block-sequence dashes on one line (`- - - x`). Only hostile input comes near
  * the bound; real documents are then held to {@link MAX_NESTING_DEPTH} exactly.
+ * Returns where the bound is crossed, or -1.
  */
-function nestingExceeds(text: string, bound: number): boolean {
+function nestingExceeds(text: string, bound: number): number {
   let depth = 0;
   let dashes = 0;
   let lineStart = true;
@@ -262,16 +275,16 @@ function nestingExceeds(text: string, bound: number): boolean {
       lineStart = true;
       dashes = 0;
     } else if (c === "[" || c === "{") {
-      if (++depth + dashes > bound) return true;
+      if (++depth + dashes > bound) return i;
     } else if (c === "]" || c === "}") {
       if (depth > 0) depth--;
     } else if (lineStart && (c === "-" || c === "?") && (text[i + 1] === " " || text[i + 1] === "\t")) {
-      if (depth + ++dashes > bound) return true;
+      if (depth + ++dashes > bound) return i;
     } else if (c !== " " && c !== "\t") {
       lineStart = false;
     }
   }
-  return false;
+  return -1;
 }
 
 function deepFreeze<T>(v: T): T {

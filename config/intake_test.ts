@@ -125,7 +125,8 @@ describe("parseConfig accepts valid config", () => {
     test(file, () => {
       const { objects, warnings } = parseConfig(readFileSync(path.join(VALID, file), "utf8"), file);
       expect(objects.length).toBeGreaterThan(0);
-      expect(warnings).toEqual([]);
+      // Only the notice that a kind nothing enforces yet (HTTPRoute, RequestAuthentication) is stored, not enforced.
+      expect(warnings.filter((w) => !/is stored but not enforced by Ambit/.test(w.message))).toEqual([]);
     });
   }
 

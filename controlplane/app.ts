@@ -8,10 +8,11 @@ import { Hono } from "hono";
 import { ConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/intake.ts";
 import { CertificateAuthority, controlplaneUri, createUriCertificateRequest, joinPem } from "../identity/mod.ts";
-import { type Http2Listener, serveHttp2 } from "../runtime/mod.ts";
+import { type Http2Listener, type RequestHead, serveHttp2 } from "../runtime/mod.ts";
 import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
 import { DeltaXdsServer } from "../xds/server.ts";
 import { xdsRoutes } from "../xds/http_routes.ts";
+import { admitRequest } from "./admission.ts";
 import { type Caller, identifyCaller, type RequestEnv } from "./caller.ts";
 import { type ControlplaneConfig, splitHostPort } from "./config.ts";
 import { DataPlane } from "./dataplane.ts";
@@ -49,12 +50,13 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const nodes = new NodeRegistry(config.stateDir);
   const waypointTokens = new WaypointTokens(config.stateDir);
   const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
-  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem });
+  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials() });
   dataplane.update(store.list());
   const xds = new DeltaXdsServer({
     resourcesFor: (node) => dataplane.desired(node),
     systemVersion: () => String(store.revision),
     onEvent: (event, fields) => log.info("xds", event, fields),
+    keepaliveMs: config.xdsKeepalive * 1000,
   });
   store.onChange(() => {
     dataplane.update(store.list());
@@ -78,8 +80,14 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.get("/healthz/ready", (c) => c.text("ready\n"));
   app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
   app.route("/", configRoutes(store, dataplane));
-  app.route("/", nodeRoutes(nodes, ca, xds));
-  app.route("/", caRoutes(ca, dataplane, log));
+  app.route("/", nodeRoutes(nodes, ca, xds, {
+    joinTokenTtl: config.joinTokenTtl,
+    onRevoked: () => {
+      dataplane.refreshTrustBundle();
+      xds.notifyChanged();
+    },
+  }));
+  app.route("/", caRoutes(ca, dataplane, nodes, log));
   app.route("/", waypointRoutes(waypointTokens, dataplane, xds, config.trustDomain));
   app.route("/", xdsRoutes(xds, (req, env, node) => {
     const caller = identify(req, env);
@@ -94,6 +102,8 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     return c.json({ error: e.message }, 500);
   });
 
+  const admit = (head: RequestHead, env: RequestEnv) => admitRequest(head, env, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens });
+
   // The serving certificate names the controlplane, never a workload or node.
   const request = await createUriCertificateRequest(controlplaneUri(config.trustDomain));
   const serving = await ca.signUri(request.csrPem, controlplaneUri(config.trustDomain), config.maxCertTtl);
@@ -103,13 +113,21 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     hostname: tlsAt.address,
     port: tlsAt.port,
     fetch: (req, env) => app.fetch(req, env),
+    admit,
+    pingIntervalMs: config.xdsKeepalive * 1000,
     tls: { cert: joinPem(serving.chainPem), key: request.key.privateKeyPem, ca: joinPem(ca.trustBundlePem) },
   }));
   const url = `https://${config.listen.replace(/:\d+$/, `:${listeners[0]!.port}`)}`;
   let devUrl: string | undefined;
   if (config.devListen) {
     const devAt = splitHostPort(config.devListen);
-    const dev = await serveHttp2({ hostname: devAt.address, port: devAt.port, fetch: (req, env) => app.fetch(req, { ...env, dev: true }) });
+    const dev = await serveHttp2({
+      hostname: devAt.address,
+      port: devAt.port,
+      fetch: (req, env) => app.fetch(req, { ...env, dev: true }),
+      admit: (head, env) => admit(head, { ...env, dev: true }),
+      pingIntervalMs: config.xdsKeepalive * 1000,
+    });
     listeners.push(dev);
     devUrl = `http://${devAt.address}:${dev.port}`;
     log.warn("controlplane", "dev listener: NO authentication on this loopback endpoint", { url: devUrl });

@@ -24,7 +24,7 @@ export interface RequestEnv extends Http2PeerInfo {
 }
 
 /** Decides who is calling. */
-export function identifyCaller(request: Request, env: RequestEnv, ctx: { adminToken: string; trustDomain: string; nodes: NodeRegistry; waypointTokens?: WaypointTokens }): Caller {
+export function identifyCaller(request: { readonly headers: Headers }, env: RequestEnv, ctx: { adminToken: string; trustDomain: string; nodes: NodeRegistry; waypointTokens?: WaypointTokens }): Caller {
   if (env.dev) return { kind: "dev", name: `dev@${env.remoteAddress}` };
   const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
   if (bearer && equal(bearer, ctx.adminToken)) return { kind: "admin", name: "admin-token" };
@@ -34,6 +34,7 @@ export function identifyCaller(request: Request, env: RequestEnv, ctx: { adminTo
     const node = parseNodeUri(uri, ctx.trustDomain);
     if (!node) continue;
     if (!ctx.nodes.isActive(node)) return { kind: "anonymous", reason: `node ${node} is revoked` };
+    if (env.peerSerialNumber && ctx.nodes.isRevokedSerial(env.peerSerialNumber)) return { kind: "anonymous", reason: `certificate ${env.peerSerialNumber} is revoked` };
     return { kind: "node", node };
   }
   return { kind: "anonymous" };

@@ -4,6 +4,8 @@ import { isIP } from "node:net";
 import * as path from "node:path";
 import { z } from "zod";
 import { FlagError, flagsHelp, type OptionSpec, parseFlags } from "../config/flags.ts";
+import { DEFAULT_MAX_TTL_SECONDS } from "../identity/mod.ts";
+import { DEFAULT_JOIN_TOKEN_TTL_SECONDS, MAX_JOIN_TOKEN_TTL_SECONDS } from "./node_registry.ts";
 
 /** Every controlplane option. */
 export const CONTROLPLANE_OPTIONS = {
@@ -12,7 +14,9 @@ export const CONTROLPLANE_OPTIONS = {
   devListen: { flag: "dev-listen", env: "AMBIT_DEV_LISTEN", kind: "string", default: "", help: "loopback-only cleartext endpoint with NO authentication, for local dev (e.g. 127.0.0.1:15010); off when empty" },
   trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
   caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", help: "CA files (Istio plug-in layout: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); a root is created when empty [default <state-dir>/ca]" },
-  maxCertTtl: { flag: "max-cert-ttl", env: "AMBIT_MAX_CERT_TTL", kind: "number", default: 90 * 24 * 3600, help: "longest workload certificate lifetime, seconds" },
+  maxCertTtl: { flag: "max-cert-ttl", env: "AMBIT_MAX_CERT_TTL", kind: "number", default: DEFAULT_MAX_TTL_SECONDS, help: "longest workload certificate lifetime, seconds (at most 7 days; a request naming none gets 24 h)" },
+  joinTokenTtl: { flag: "join-token-ttl", env: "AMBIT_JOIN_TOKEN_TTL", kind: "number", default: DEFAULT_JOIN_TOKEN_TTL_SECONDS, help: "how long a join token works unless its creator asks otherwise, seconds (it works once)" },
+  xdsKeepalive: { flag: "xds-keepalive", env: "AMBIT_XDS_KEEPALIVE", kind: "number", default: 5, help: "seconds between keepalives on each connection (HTTP/2 PING) and xDS stream (an empty line); a silent peer is dropped after about 2× (controlplane side) or 3× (node side)" },
   configDir: { flag: "config-dir", env: "AMBIT_CONFIG_DIR", kind: "string", default: "", help: "a directory of YAML/JSON config applied at start" },
   rootNamespace: { flag: "root-namespace", env: "AMBIT_ROOT_NAMESPACE", kind: "string", default: "istio-system", help: "policies here apply mesh-wide" },
   clusterId: { flag: "cluster-id", env: "CLUSTER_ID", kind: "string", default: "Kubernetes", help: "cluster name in workload uids and metrics" },
@@ -33,7 +37,9 @@ const schema = z.object({
   devListen: z.union([z.literal(""), hostPort.refine((s) => /^(127\.|\[::1\]:)/.test(s), "must be a loopback address: it has no authentication")]),
   trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
   caDir: z.string().min(1),
-  maxCertTtl: z.number().int().min(60),
+  maxCertTtl: z.number().int().min(60).max(DEFAULT_MAX_TTL_SECONDS, "must be at most 604800 (7 days)"),
+  joinTokenTtl: z.number().int().min(1).max(MAX_JOIN_TOKEN_TTL_SECONDS, "must be at most 604800 (7 days)"),
+  xdsKeepalive: z.number().min(0.1).max(300),
   configDir: z.string(),
   rootNamespace: z.string().min(1),
   clusterId: z.string().min(1),

@@ -19,6 +19,8 @@ export interface DataPlaneOptions {
   readonly vipRange: string;
   /** Roots ztunnels should trust (sent as the TrustBundle resource). */
   readonly trustBundle: () => readonly string[];
+  /** Serials of revoked nodes' unexpired certificates (sent with the TrustBundle). */
+  readonly revokedSerials?: () => readonly string[];
 }
 
 /** The current translation and its xDS form. */
@@ -56,14 +58,26 @@ export class DataPlane {
     this.#generation++;
     const index = <T>(items: readonly T[], name: (t: T) => string) =>
       new Map(items.map((r) => [name(r), { name: name(r), version: resourceVersion(r), resource: r } as XdsResource]));
-    const roots = { rootsPem: this.options.trustBundle() };
     this.#desired = new Map<TypeUrl, Map<string, XdsResource>>([
       [TYPE_URLS.workload, index(result.snapshot.workloads, (w) => w.uid)],
       [TYPE_URLS.service, index(result.snapshot.services, serviceKey)],
       [TYPE_URLS.authorization, index(result.snapshot.policies, namespacedKey)],
-      [TYPE_URLS.trustBundle, new Map([["roots", { name: "roots", version: resourceVersion(roots), resource: roots }]])],
+      [TYPE_URLS.trustBundle, this.#trustBundle()],
     ]);
     this.#views = new ProxyViews(this.#desired, result.serviceRoutes);
+  }
+
+  /** Re-reads the roots and revoked serials (after a node is revoked), keeping the rest. */
+  refreshTrustBundle(): void {
+    this.#desired = new Map([...this.#desired, [TYPE_URLS.trustBundle, this.#trustBundle()]]);
+    // Views are built over the map streams are served from: rebuild them, or they keep the old bundle.
+    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes);
+  }
+
+  #trustBundle(): Map<string, XdsResource> {
+    const revoked = this.options.revokedSerials?.() ?? [];
+    const roots = { rootsPem: this.options.trustBundle(), ...(revoked.length ? { revokedSerials: [...revoked].sort() } : {}) };
+    return new Map([["roots", { name: "roots", version: resourceVersion(roots), resource: roots }]]);
   }
 
   get snapshot(): DataPlaneSnapshot {

@@ -16,8 +16,14 @@ export const CA_FILES = {
   chain: "cert-chain.pem",
 } as const;
 
-/** Istio's cap on workload certificate lifetimes. */
-export const DEFAULT_MAX_TTL_SECONDS = 90 * 24 * 3600;
+/**
+ * The cap on workload certificate lifetimes: 7 days. (Istio allows 90; a stolen
+ * certificate of a revoked node is refused by serial only until it expires, so
+ * Ambit keeps that window short.)
+ */
+export const DEFAULT_MAX_TTL_SECONDS = 7 * 24 * 3600;
+/** The lifetime of a workload certificate whose request names none (Istio's DEFAULT_WORKLOAD_CERT_TTL). */
+export const DEFAULT_WORKLOAD_TTL_SECONDS = 24 * 3600;
 const ROOT_TTL_DAYS = 10 * 365;
 const CLOCK_SKEW_MS = 60_000;
 

@@ -29,3 +29,16 @@ export function controlplaneUri(trustDomain: string): string {
 export function uriSans(subjectAltName: string | undefined): string[] {
   return (subjectAltName ?? "").split(/,\s*/).filter((s) => s.startsWith("URI:")).map((s) => s.slice(4));
 }
+
+/**
+ * A TLS `checkServerIdentity` that accepts only a certificate naming the
+ * controlplane of `trustDomain`: a workload or node certificate from the same CA
+ * is refused during the handshake, before any request (or credential) is sent.
+ */
+export function checkControlplaneIdentity(trustDomain: string): (host: string, cert: unknown) => Error | undefined {
+  const want = controlplaneUri(trustDomain);
+  return (_host, cert) => {
+    const sans = uriSans((cert as { subjectaltname?: string }).subjectaltname);
+    return sans.includes(want) ? undefined : new Error(`the server's certificate names ${sans.join(", ") || "no URI"}, not the controlplane (${want})`);
+  };
+}

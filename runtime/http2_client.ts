@@ -33,7 +33,15 @@ export class Http2Client {
     const session = this.#connect();
     return new Promise((resolve, reject) => {
       const stream = session.request({ ":method": method, ":path": path, ...options.headers }, { endStream: options.body === undefined });
-      const timer = options.timeoutMs ? setTimeout(() => (stream.close(http2.constants.NGHTTP2_CANCEL), reject(new Error(`${method} ${path}: timed out`))), options.timeoutMs) : undefined;
+      // A request that times out may sit on a connection the peer dropped unnoticed (Deno's client misses
+      // some closes): drop the connection too, so the next request opens a fresh one.
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          if (this.#session === session) this.close();
+          reject(new Error(`${method} ${path}: timed out`));
+        }, options.timeoutMs)
+        : undefined;
       stream.once("error", (e) => (clearTimeout(timer), reject(e)));
       stream.once("close", () => {
         clearTimeout(timer);
@@ -77,6 +85,8 @@ export class Http2Client {
 
   #connect(): http2.ClientHttp2Session {
     if (this.#session && !this.#session.closed && !this.#session.destroyed) return this.#session;
+    // Ambit's parts trust only the mesh's own roots, never the system's public ones.
+    if (this.baseUrl.startsWith("https:") && !this.tls.ca) throw new Error(`${this.baseUrl}: an https connection needs the CA roots to verify the server with`);
     const session = http2.connect(this.baseUrl, {
       ca: this.tls.ca,
       cert: this.tls.cert,

@@ -31,10 +31,15 @@ export interface TestControlplane {
 export async function startTestControlplane(extraArgs: string[] = [], stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-cp-"))): Promise<TestControlplane> {
   const address = loopbackAddress();
   const url = `https://${address}:15012`;
+  let stopping = false;
   const launch = async () => {
     const [cmd, args] = runtimeCommand("controlplane/main.ts", ["--state-dir", stateDir, "--listen", `${address}:15012`, ...extraArgs]);
     const proc = startProcess(cmd, args);
     await proc.waitForLine(/controlplane\tready/, 20_000);
+    // A controlplane that dies under a test makes every later request "unreachable": say so, with its last words.
+    void proc.exited.then((code) => {
+      if (!stopping) console.error(`test controlplane ${address}:15012 exited unexpectedly (${code ?? proc.child.signalCode}); its last lines:\n${proc.lines.slice(-30).join("\n")}`);
+    });
     return proc;
   };
   const proc = await launch();
@@ -61,11 +66,13 @@ export async function startTestControlplane(extraArgs: string[] = [], stateDir =
     del: (yaml) => send("/api/v1/delete", yaml, "test.yaml"),
     token: async (node) => (await cp.admin.json<{ token: string }>("POST", `/api/v1/nodes/${node}/token`, {}, { authorization: `Bearer ${adminToken()}` })).token,
     kill: async (signal = "SIGKILL") => {
+      stopping = true;
       cp.proc.kill(signal);
       await cp.proc.exited;
       cp.admin.close();
     },
     restart: async () => {
+      stopping = false;
       cp.proc = await launch();
       cp.admin = adminClient();
     },

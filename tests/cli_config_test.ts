@@ -107,3 +107,24 @@ test("the TLS API without the admin token is refused: exit 1 with the reason", a
   assert.equal(r.code, 1);
   assert.match(r.stderr, /401 .*admin token/);
 });
+
+test("apply prints the warnings the controlplane returns: a policy ztunnel cannot enforce as written, a kind nothing enforces yet", async () => {
+  const input = `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: l7-without-waypoint, namespace: warn}
+spec:
+  rules: [{to: [{operation: {paths: ["/admin"]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: reviews, namespace: warn}
+spec:
+  jwtRules: [{issuer: "https://issuer.example"}]
+`;
+  const r = await ambit(["apply", "-f", "-"], { input });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Warning: .*AuthorizationPolicy warn\/l7-without-waypoint: ztunnel cannot enforce L7 fields \(found: .*paths/);
+  assert.match(r.stderr, /Warning: .*RequestAuthentication warn\/reviews: kind: RequestAuthentication \(security\.istio\.io\) is stored but not enforced by Ambit/);
+  assert.equal(r.stderr.match(/RequestAuthentication warn\/reviews/g)?.length, 1, "each warning once");
+});

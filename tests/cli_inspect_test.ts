@@ -165,7 +165,7 @@ test("node token create prints a token a node can join with; revoke refuses it",
   assert.equal(join.status, 400, "a valid token gets past authentication (and fails only for the missing CSR)");
   const revoked = await ambit(["node", "token", "revoke", "node-c", "-o", "json"]);
   assert.equal(revoked.code, 0, revoked.stderr);
-  assert.deepEqual(JSON.parse(revoked.stdout), { node: "node-c", state: "revoked" });
+  assert.deepEqual(JSON.parse(revoked.stdout), { node: "node-c", state: "revoked", closedStreams: 0 });
   const refused = await cp.admin.request("POST", "/nodes/v1/join", { body: "{}", headers: { authorization: `Bearer ${created.stdout.trim()}` } });
   await refused.text();
   assert.equal(refused.status, 401);

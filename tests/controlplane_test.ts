@@ -119,6 +119,8 @@ test("the CA: node-a's credentials cannot get node-b's identity; issued certific
   const sans = leaf.getExtension(x509.SubjectAlternativeNameExtension)!.names.items;
   assert.deepEqual(sans.map((n) => [n.type, n.value]), [["url", "spiffe://cluster.local/ns/demo/sa/sleep"]]);
   assert.ok(leaf.notAfter.getTime() - Date.now() <= MAX_TTL * 1000, `TTL not capped: ${leaf.notAfter.toISOString()}`);
+  // node_modules/.cache does not exist in a fresh clone until something makes it.
+  fs.mkdirSync(path.join(repoRoot, "node_modules", ".cache"), { recursive: true });
   const dir = fs.mkdtempSync(path.join(repoRoot, "node_modules", ".cache", "ca-check-"));
   fs.writeFileSync(path.join(dir, "leaf.pem"), issued.certChain[0]!);
   const verify = await runCommand("openssl", ["verify", "-CAfile", cp.rootCertFile, path.join(dir, "leaf.pem")]);
@@ -137,14 +139,16 @@ test("the config API refuses a change without the admin credential", async () =>
 });
 
 test("every invalid document is rejected with file, object and field; nothing is applied; the previous state keeps serving", async () => {
-  const dir = path.join(repoRoot, "tests", "fixtures", "invalid_config");
+  // invalid_config: the intake's own cases; invalid_rules: one per Istio / apimachinery validation rule.
+  const dirs = ["invalid_config", "invalid_rules"].map((d) => path.join(repoRoot, "tests", "fixtures", d));
   // Two fixtures break limits only as the unit test lowers them (1 KiB, 2 documents); a real 5 MiB body stands in.
   const lowered = new Set(["oversize.yaml", "too_many_documents.yaml"]);
-  const files = fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !lowered.has(f)).sort();
+  const files = dirs.flatMap((dir) => fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !lowered.has(f)).sort().map((f) => path.join(dir, f)));
   assert.ok(files.length >= 30, `only ${files.length} invalid fixtures`);
   const before = (await cp.admin.json<{ entries: unknown[] }>("GET", "/api/v1/audit", undefined, { authorization: `Bearer ${fs.readFileSync(path.join(cp.stateDir, "admin-token"), "utf8").trim()}` })).entries.length;
-  for (const f of files) {
-    const res = await cp.apply(fs.readFileSync(path.join(dir, f), "utf8"), f);
+  for (const full of files) {
+    const f = path.basename(full);
+    const res = await cp.apply(fs.readFileSync(full, "utf8"), f);
     assert.equal(res.status, 400, `${f} was accepted: ${JSON.stringify(res.body)}`);
     const problems = res.body.problems as { file: string; field: string; message: string }[];
     assert.ok(problems.length > 0 && problems.every((p) => p.file === f && p.message), `${f}: ${JSON.stringify(problems)}`);

@@ -227,3 +227,34 @@ test("--reset re-applies the samples over edits and keeps other objects; --nodes
   assert.deepEqual(status.filter((s) => s.connected).map((s) => s.node.nodeName).sort(), ["demo.waypoint", "node-a", "node-b", "node-c"]);
   await interrupt(dev, [dev.child.pid!, ...startedPids(dev)]);
 }, { timeout: 180_000 });
+
+test("kill -9 of the controlplane: the crash is shown, curls through the mesh keep working, it comes back by itself with what was applied", async () => {
+  const dev = startDev();
+  await dev.waitFor(READY, 120_000);
+  const survivor = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: survivor, namespace: demo}\n";
+  assert.equal((await ambit(["apply", "-f", "-"], survivor)).code, 0);
+  const recorded = () => JSON.parse(fs.readFileSync(path.join(stateDir, "dev.json"), "utf8")) as { processes: { name: string; pid: number }[] };
+  const pidOf = (name: string) => recorded().processes.find((p) => p.name === name)!.pid;
+  const crashed = pidOf("controlplane");
+  process.kill(crashed, "SIGKILL");
+  await dev.waitFor(/controlplane controlplane exited \(SIGKILL\)/, 10_000);
+  await dev.waitFor(/restarting controlplane in 1 s; the data plane keeps serving/, 5_000);
+  const client = fs.readFileSync(path.join(stateDir, "socks", "demo", "client"), "utf8").trim();
+  const curl = () => runCommand("curl", ["-sS", "--max-time", "10", "-x", client, "http://hello.demo.svc.cluster.local/"]);
+  for (let i = 0; i < 3; i++) {
+    const r = await curl();
+    assert.match(r.stdout, /^hello from v[12] on node-[ab]\n$/, r.stderr);
+  }
+  await dev.waitFor(/^controlplane restarted \(pid \d+\)$/, 30_000);
+  const deadline = Date.now() + 30_000;
+  let got = await ambit(["get", "sa", "survivor", "-n", "demo"]);
+  while (got.code !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    got = await ambit(["get", "sa", "survivor", "-n", "demo"]);
+  }
+  assert.equal(got.code, 0, got.stderr);
+  assert.notEqual(pidOf("controlplane"), crashed);
+  assert.match((await curl()).stdout, /^hello from v[12] on node-[ab]\n$/);
+  assert.equal(dev.child.exitCode, null, "ambit dev is still running");
+  await interrupt(dev, [dev.child.pid!, ...recorded().processes.map((p) => p.pid)]);
+}, { timeout: 180_000 });

@@ -24,7 +24,16 @@ export interface XdsClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Versions already held (a replacement client resuming where another left off). */
   readonly initialVersions?: ReadonlyMap<TypeUrl, ReadonlyMap<string, string>>;
+  /**
+   * A stream silent this long is taken for dead and reopened (a partition that
+   * drops packets closes nothing). Default: 3 × the keepalive interval the
+   * server announces (`x-xds-keepalive-ms`), or 15 s when it announces none.
+   */
+  readonly silenceTimeoutMs?: number;
 }
+
+/** The longest response line accepted (a whole type's resources in one response). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Counters for tests and the admin API. */
 export interface XdsClientStats {
@@ -36,6 +45,8 @@ export interface XdsClientStats {
   readonly nacks: number;
   /** Types that have had at least one response since start. */
   readonly synced: readonly TypeUrl[];
+  /** When the controlplane was last heard from on a stream (ISO time). */
+  readonly lastHeardAt?: string;
 }
 
 /** A delta-xDS subscription that keeps itself connected. */
@@ -50,6 +61,7 @@ export class DeltaXdsClient {
   #resources = 0;
   #removals = 0;
   #nacks = 0;
+  #lastHeardAt: Date | undefined;
   /** Every response received, newest last (bounded), for tests and debugging. */
   readonly received: DeltaResponse[] = [];
 
@@ -67,6 +79,9 @@ export class DeltaXdsClient {
         return false;
       });
       this.#connected = false;
+      // Never reuse the connection a stream died on: a peer that dropped it may not have been noticed yet
+      // (a runtime can miss the close), and a request on it would wait forever.
+      this.#http.close();
       if (this.#stopped) break;
       attempt = gotResponse ? 1 : attempt + 1;
       const delay = backoffDelayMs(attempt, this.options.backoff ?? { ...DEFAULT_BACKOFF, maxMs: 5_000 });
@@ -85,6 +100,13 @@ export class DeltaXdsClient {
     return this.options.types.every((t) => this.#synced.has(t));
   }
 
+  /** Why this node is not in sync with the controlplane now (it keeps serving what it has), or undefined. */
+  get outOfSync(): string | undefined {
+    if (!this.synced) return "waiting for the first xDS response of each type";
+    if (this.#connected) return undefined;
+    return `not synced: no xDS stream to the controlplane since ${this.#lastHeardAt?.toISOString() ?? "start"}`;
+  }
+
   /** The versions held, per type (what a resumed stream reports). */
   versions(typeUrl: TypeUrl): ReadonlyMap<string, string> {
     return this.#versions.get(typeUrl) ?? new Map();
@@ -99,6 +121,7 @@ export class DeltaXdsClient {
       removalsReceived: this.#removals,
       nacks: this.#nacks,
       synced: [...this.#synced],
+      lastHeardAt: this.#lastHeardAt?.toISOString(),
     };
   }
 
@@ -108,23 +131,57 @@ export class DeltaXdsClient {
       node: this.options.node,
       subscriptions: Object.fromEntries(this.options.types.map((t) => [t, { initialResourceVersions: Object.fromEntries(this.#versions.get(t)!) }])),
     };
-    const res = await this.#http.request("POST", "/xds/v1/delta", { body: JSON.stringify(request), headers: { "content-type": "application/json", ...this.options.headers } });
+    const res = await this.#http.request("POST", "/xds/v1/delta", {
+      body: JSON.stringify(request),
+      headers: { "content-type": "application/json", ...this.options.headers },
+      timeoutMs: this.options.silenceTimeoutMs ?? 15_000,
+    });
     if (res.status !== 200) throw new Error(`xDS stream refused: ${res.status} ${(await res.text()).trim()}`);
     this.#connected = true;
     this.#streams++;
+    this.#lastHeardAt = new Date();
     this.options.onEvent?.("stream opened", { url: this.options.url });
+    const announced = Number(res.headers["x-xds-keepalive-ms"]);
+    const silenceMs = this.options.silenceTimeoutMs ?? (announced > 0 ? 3 * announced : 15_000);
+    let silence: ReturnType<typeof setTimeout> | undefined;
+    // The silence ends the read below itself: on some runtimes a stream whose connection the peer already
+    // dropped never settles its iterator, even when destroyed.
+    let declareDead!: (e: Error) => void;
+    const dead = new Promise<never>((_, reject) => (declareDead = reject));
+    dead.catch(() => {});
+    const heard = () => {
+      this.#lastHeardAt = new Date();
+      clearTimeout(silence);
+      silence = setTimeout(() => {
+        this.#connected = false;
+        this.options.onEvent?.("stream silent", { forMs: silenceMs });
+        const error = new Error(`no word from the controlplane in ${silenceMs} ms`);
+        declareDead(error);
+        res.stream.destroy(error);
+        this.#http.close();
+      }, silenceMs);
+    };
+    heard();
     let got = false;
     let partial = "";
-    for await (const chunk of res.stream) {
-      partial += chunk.toString();
-      const lines = partial.split("\n");
-      partial = lines.pop()!;
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        got = true;
-        await this.#onResponse(JSON.parse(line) as DeltaResponse);
+    const chunks = (res.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await Promise.race([chunks.next(), dead]);
+        if (next.done) break;
+        heard();
+        const lines = (partial + next.value.toString()).split("\n");
+        partial = lines.pop()!;
+        if (partial.length > MAX_LINE_BYTES) throw new Error(`xDS response line longer than ${MAX_LINE_BYTES} bytes`);
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          got = true;
+          await this.#onResponse(JSON.parse(line) as DeltaResponse);
+        }
+        if (this.#stopped) break;
       }
-      if (this.#stopped) break;
+    } finally {
+      clearTimeout(silence);
     }
     return got;
   }

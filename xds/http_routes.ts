@@ -9,7 +9,6 @@ export type NodeAuthorizer = (request: Request, env: unknown, node: XdsNode) => 
 /** `POST /xds/v1/delta` (open a stream) and `POST /xds/v1/delta/ack`. */
 export function xdsRoutes(server: DeltaXdsServer, authorize: NodeAuthorizer): Hono {
   const app = new Hono();
-  const streamNodes = new Map<string, XdsNode>();
   app.post("/xds/v1/delta", async (c) => {
     const request = await c.req.json<DeltaStreamRequest>().catch(() => undefined);
     if (!request?.node?.id || !request.node.nodeName || typeof request.subscriptions !== "object") {
@@ -18,13 +17,14 @@ export function xdsRoutes(server: DeltaXdsServer, authorize: NodeAuthorizer): Ho
     const refusal = authorize(c.req.raw, c.env, request.node);
     if (refusal) return c.json({ error: refusal }, 403);
     const { streamId, body } = server.open(request);
-    streamNodes.set(streamId, request.node);
-    return new Response(body, { headers: { "content-type": "application/x-ndjson", "x-xds-stream-id": streamId } });
+    return new Response(body, {
+      headers: { "content-type": "application/x-ndjson", "x-xds-stream-id": streamId, "x-xds-keepalive-ms": String(server.keepaliveMs) },
+    });
   });
   app.post("/xds/v1/delta/ack", async (c) => {
     const ack = await c.req.json<DeltaAck>().catch(() => undefined);
     if (!ack?.streamId || !ack.typeUrl || !ack.responseNonce) return c.json({ error: "body must be {streamId, typeUrl, responseNonce, errorDetail?}" }, 400);
-    const node = streamNodes.get(ack.streamId);
+    const node = server.nodeOf(ack.streamId);
     if (node === undefined) return c.json({ error: `unknown stream ${ack.streamId}` }, 404);
     const refusal = authorize(c.req.raw, c.env, node);
     if (refusal) return c.json({ error: refusal }, 403);

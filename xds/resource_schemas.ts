@@ -101,7 +101,11 @@ export const authorizationSchema = z.object({
 });
 
 /** The trust bundle resource. */
-export const trustBundleSchema = z.object({ rootsPem: z.array(z.string().includes("BEGIN CERTIFICATE")).min(1) });
+export const trustBundleSchema = z.object({
+  rootsPem: z.array(z.string().includes("BEGIN CERTIFICATE")).min(1),
+  /** Serials (hex, lower case, no leading zeros) of revoked nodes' certificates that have not expired. */
+  revokedSerials: z.array(z.string().regex(/^[0-9a-f]{1,40}$/)).max(100_000).optional(),
+});
 
 /** Checks one resource; returns it typed, or the problem (field path and message). */
 export function checkResource<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value: T } | { ok: false; message: string } {

@@ -21,7 +21,16 @@ export interface XdsServerOptions {
   /** Current config generation, reported as systemVersionInfo. */
   readonly systemVersion?: () => string;
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
+  /** How often an idle stream carries an empty line, so the node notices a dead stream (default 5 s; 0: never). */
+  readonly keepaliveMs?: number;
 }
+
+/** The default interval of keepalive lines. */
+export const DEFAULT_KEEPALIVE_MS = 5_000;
+/** Responses a node may leave unanswered per type before the oldest are forgotten. */
+const MAX_PENDING_NONCES = 64;
+/** Ended streams kept for proxy-status (the newest per node name, up to this many in all). */
+const MAX_ENDED_STREAMS = 1_000;
 
 /** Per-type delivery state of one stream, as proxy-status shows it. */
 export interface TypeStatus {
@@ -64,6 +73,9 @@ interface Stream {
   readonly connectedAt: Date;
   disconnectedAt?: Date;
   send?: (line: string) => void;
+  /** Ends the response body (the node sees its stream close). */
+  end?: () => void;
+  keepalive?: ReturnType<typeof setInterval>;
   /** The desired state this stream was last brought in line with. */
   lastDesired?: DesiredResources;
 }
@@ -95,12 +107,15 @@ export class DeltaXdsServer {
         firstSent: false,
       });
     }
-    // A node reconnecting (or restarted, with a new id) replaces its earlier streams that have ended,
-    // so the status list does not grow with every reconnect.
+    // A node reconnecting (or restarted, with a new id) replaces its own earlier streams that have
+    // ended, so the status list does not grow with every reconnect; the same proxy id opening again
+    // means its old stream is dead. node.id is chosen by the client: it never reaches another node's streams.
     for (const [otherId, other] of this.#streams) {
-      if (otherId === id) continue;
-      if (other.node.id === request.node.id || (other.node.nodeName === request.node.nodeName && other.disconnectedAt)) this.#streams.delete(otherId);
+      if (other.node.nodeName !== request.node.nodeName) continue;
+      if (other.node.id === request.node.id) this.#end(other);
+      if (other.disconnectedAt) this.#streams.delete(otherId);
     }
+    this.#pruneEnded();
     const stream: Stream = { id, node: request.node, types, connectedAt: new Date() };
     this.#streams.set(id, stream);
     const encoder = new TextEncoder();
@@ -113,6 +128,16 @@ export class DeltaXdsServer {
             this.#close(stream);
           }
         };
+        stream.end = () => {
+          try {
+            controller.close();
+          } catch {
+            // already closed by the transport
+          }
+        };
+        // An empty line now and then: the client's proof that the stream is alive (docs/xds.md, keepalive).
+        const keepalive = this.options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+        if (keepalive > 0) stream.keepalive = setInterval(() => stream.send?.(""), keepalive);
         this.#push(stream);
       },
       cancel: () => this.#close(stream),
@@ -180,17 +205,59 @@ export class DeltaXdsServer {
     }));
   }
 
+  /** The keepalive interval streams use, for the transport to tell the client. */
+  get keepaliveMs(): number {
+    return this.options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+  }
+
+  /** The node name a stream was opened as, while the stream is known. */
+  nodeOf(streamId: string): XdsNode | undefined {
+    return this.#streams.get(streamId)?.node;
+  }
+
+  /** Ends every open stream of `nodeName` (a revoked node); returns how many. */
+  closeNode(nodeName: string): number {
+    let n = 0;
+    for (const s of this.#streams.values()) {
+      if (s.node.nodeName !== nodeName || s.disconnectedAt) continue;
+      this.#end(s);
+      n++;
+    }
+    return n;
+  }
+
   /** Ends every stream. */
   close(): void {
     clearTimeout(this.#timer);
-    for (const s of this.#streams.values()) this.#close(s);
+    for (const s of this.#streams.values()) this.#end(s);
+  }
+
+  #end(stream: Stream): void {
+    const end = stream.end;
+    this.#close(stream);
+    end?.();
   }
 
   #close(stream: Stream): void {
     if (stream.disconnectedAt) return;
     stream.disconnectedAt = new Date();
     stream.send = undefined;
+    stream.end = undefined;
+    clearInterval(stream.keepalive);
+    for (const t of stream.types.values()) t.pending.clear();
     this.options.onEvent?.("stream closed", { streamId: stream.id, node: stream.node.nodeName });
+  }
+
+  /** Forgets the oldest ended streams beyond {@link MAX_ENDED_STREAMS}. */
+  #pruneEnded(): void {
+    let ended = 0;
+    for (const s of this.#streams.values()) if (s.disconnectedAt) ended++;
+    for (const [id, s] of this.#streams) {
+      if (ended <= MAX_ENDED_STREAMS) break;
+      if (!s.disconnectedAt) continue;
+      this.#streams.delete(id);
+      ended--;
+    }
   }
 
   /** The names whose version differs between two desired states, per type. */
@@ -243,6 +310,8 @@ export class DeltaXdsServer {
         state.rejected.delete(name);
       }
       state.pending.set(nonce, { sent, systemVersion });
+      // A node that never answers must not grow this without bound; an ACK for a forgotten nonce is a 404.
+      if (state.pending.size > MAX_PENDING_NONCES) state.pending.delete(state.pending.keys().next().value!);
       state.firstSent = true;
       state.lastSentNonce = nonce;
       const response: DeltaResponse = { streamId: stream.id, typeUrl, nonce, systemVersionInfo: systemVersion, resources, removedResources: removed };

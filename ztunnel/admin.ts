@@ -84,12 +84,18 @@ export function metricsApp(registry: MetricsRegistry): Hono {
   return app;
 }
 
-/** /healthz/ready: 200 once ready, else 503 with the reason. */
-export function readinessApp(notReadyReason: () => string | undefined): Hono {
+/**
+ * /healthz/ready: 200 once ready, else 503 with the reason. A ready node that
+ * lost its controlplane stays ready (it serves its last good state) and says
+ * it is not synced.
+ */
+export function readinessApp(notReadyReason: () => string | undefined, outOfSync: () => string | undefined = () => undefined): Hono {
   const app = new Hono();
   app.get("/healthz/ready", (c) => {
     const reason = notReadyReason();
-    return reason ? c.text(`not ready: ${reason}\n`, 503) : c.text("ready\n");
+    if (reason) return c.text(`not ready: ${reason}\n`, 503);
+    const drift = outOfSync();
+    return c.text(drift ? `ready; ${drift}\n` : "ready\n");
   });
   return app;
 }

@@ -208,7 +208,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     }).fetch,
   }));
   servers.push(serveHttp({ hostname: config.address, port: config.metricsPort, fetch: metricsApp(metrics.registry).fetch }));
-  servers.push(serveHttp({ hostname: config.address, port: config.readinessPort, fetch: readinessApp(notReadyReason).fetch }));
+  servers.push(serveHttp({ hostname: config.address, port: config.readinessPort, fetch: readinessApp(notReadyReason, () => xdsSource?.client?.outOfSync).fetch }));
 
   const ready = (async () => {
     for (;;) {

@@ -1,10 +1,10 @@
 // How a ztunnel talks to its controlplane: over TLS it first proves it is its
-// node with the join token, getting a node certificate, and from then on uses
-// that certificate for xDS and CSRs (re-joining at the certificate's half life).
+// node with the join token (once), getting a node certificate, and from then on
+// uses that certificate for xDS, CSRs and its own renewal at half life.
 // On a loopback dev endpoint (http://) there is no TLS and no join.
 import {
-  controlplaneUri, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
-  uriSans, type WorkloadCertificate,
+  checkControlplaneIdentity, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
+  type WorkloadCertificate,
 } from "../identity/mod.ts";
 import { Http2Client, type Http2ClientTls } from "../runtime/mod.ts";
 import type { CertificateSource } from "./certificates.ts";
@@ -17,6 +17,12 @@ export interface ControlplaneEndpoint {
   /** PEM roots that signed the controlplane's certificate (required for https). */
   readonly caPem?: string;
   readonly joinToken?: string;
+}
+
+interface JoinAnswer {
+  readonly certChain: string[];
+  readonly trustBundle: string[];
+  readonly notAfter: string;
 }
 
 /** A joined connection to the controlplane. */
@@ -50,27 +56,33 @@ export class ControlplaneSession implements CertificateSource {
     this.#trustBundle = roots;
   }
 
-  /** Obtains (or renews) the node certificate with the join token. */
+  /**
+   * Obtains the node certificate: the first time with the join token (which
+   * works once), afterwards by renewing over mTLS with the certificate itself.
+   */
   async join(): Promise<void> {
     if (!this.secure) {
       this.#api = new Http2Client(this.endpoint.url);
       return;
     }
-    if (!this.endpoint.joinToken) throw new Error("--join-token is required to join an https controlplane");
-    const checkServerIdentity = verifyControlplane(this.endpoint.trustDomain);
-    const anonymous = new Http2Client(this.endpoint.url, { ca: this.endpoint.caPem, checkServerIdentity });
+    const checkServerIdentity = checkControlplaneIdentity(this.endpoint.trustDomain);
+    const holding = this.#tls && this.#nodeCertNotAfter && this.#nodeCertNotAfter.getTime() > Date.now();
+    if (!holding && !this.endpoint.joinToken) throw new Error("--join-token is required to join an https controlplane");
+    const caller = holding
+      ? new Http2Client(this.endpoint.url, this.#tls)
+      : new Http2Client(this.endpoint.url, { ca: this.endpoint.caPem, checkServerIdentity });
     try {
       const { csrPem, key } = await createUriCertificateRequest(nodeUri(this.endpoint.trustDomain, this.endpoint.node));
-      const res = await anonymous.json<{ certChain: string[]; trustBundle: string[]; notAfter: string }>("POST", "/nodes/v1/join", { csr: csrPem }, {
-        authorization: `Bearer ${this.endpoint.joinToken}`,
-      });
+      const res = holding
+        ? await caller.json<JoinAnswer>("POST", "/nodes/v1/renew", { csr: csrPem })
+        : await caller.json<JoinAnswer>("POST", "/nodes/v1/join", { csr: csrPem }, { authorization: `Bearer ${this.endpoint.joinToken}` });
       this.#tls = { ca: this.endpoint.caPem, cert: joinPem(res.certChain), key: key.privateKeyPem, checkServerIdentity };
       this.#nodeCertNotAfter = new Date(res.notAfter);
       this.#trustBundle = res.trustBundle;
       this.#api?.close();
       this.#api = new Http2Client(this.endpoint.url, this.#tls);
     } finally {
-      anonymous.close();
+      caller.close();
     }
   }
 
@@ -96,13 +108,4 @@ export class ControlplaneSession implements CertificateSource {
   close(): void {
     this.#api?.close();
   }
-}
-
-/** Accepts only a server certificate naming the controlplane of this trust domain. */
-function verifyControlplane(trustDomain: string) {
-  const want = controlplaneUri(trustDomain);
-  return (_host: string, cert: unknown): Error | undefined => {
-    const sans = uriSans((cert as { subjectaltname?: string }).subjectaltname);
-    return sans.includes(want) ? undefined : new Error(`controlplane certificate names ${sans.join(", ") || "no URI"}, expected ${want}`);
-  };
 }

@@ -39,7 +39,7 @@ export class XdsConfigSource {
     return this.#client;
   }
 
-  /** Joins (if needed) and subscribes; keeps re-joining at the node certificate's half life. */
+  /** Joins (if needed) and subscribes; renews the node certificate (with itself) at its half life. */
   async start(): Promise<void> {
     await this.options.session.join();
     this.#subscribe();

@@ -31,6 +31,9 @@ export const applyCommand: Command = {
     try {
       const dryRun = flags["dry-run"] === true;
       const result = await io.progress("applying", cp.apply(read.objects.map((o) => o.object), sourceName(read.objects), dryRun));
+      // The controlplane's own warnings (translation: what the data plane cannot enforce as written), once each.
+      const shown = new Set(read.warnings.map((w) => `${w.object}|${w.message}`));
+      for (const w of result.warnings ?? []) if (!shown.has(`${w.object}|${w.message}`)) io.err(`${io.errColor.yellow("Warning:")} ${formatProblem(w)}\n`);
       io.out(render(flags.output as OutputFormat, result, () => printChanges(io, result.changes, dryRun)));
       return 0;
     } finally {

@@ -6,7 +6,7 @@ import type { Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import type { Io } from "../io.ts";
 import { table } from "../output.ts";
-import { startDevMesh } from "../dev/dev_mesh.ts";
+import { recordProcesses, startDevMesh } from "../dev/dev_mesh.ts";
 import { cliHint } from "../dev/launcher.ts";
 import { DEV_ADDRESSES, devPlan, type DevPlan, MAX_DEV_NODES } from "../dev/plan.ts";
 import { removeProcessFile } from "../dev/process_file.ts";
@@ -59,10 +59,15 @@ async function runDev(plan: DevPlan, io: Io, options: { samples: boolean; reset:
       finish(code);
     })();
   };
-  const supervisor = new Supervisor((child, code) => {
+  const supervisor = new Supervisor((child, code, { restartInMs }) => {
     if (!ready) return; // during start, the wait that notices reports it
     io.err(`${io.errColor.red("error:")} ${child.role} ${child.name} exited (${code}); its last lines (${child.logFile}):\n${indent(child.tail())}`);
-    stop(`${child.name} exited`, 1);
+    // The controlplane is restarted; the ztunnels keep serving their last good state meanwhile.
+    if (restartInMs !== undefined) io.err(`restarting ${child.name} in ${(restartInMs / 1000).toFixed(0)} s; the data plane keeps serving\n`);
+    else stop(`${child.name} exited`, 1);
+  }, (child) => {
+    io.err(`${child.name} restarted (pid ${child.pid})\n`);
+    if (ready) recordProcesses(plan, supervisor);
   });
   // SIGHUP too: a closed terminal must not leave the ztunnels (which take SIGHUP as "reload") running.
   const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {

@@ -52,7 +52,7 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
       ...serviceCommand("controlplane", [
         "--state-dir", plan.controlplane.stateDir, "--listen", plan.controlplane.listen, "--dev-listen", plan.controlplane.devListen,
       ]),
-    });
+    }, { restartable: true });
     await step("starting the controlplane", () => waitUntil("the controlplane", () => cp.ready(), { child: controlplane, timeoutMs: options.timeoutMs }),
       () => `controlplane ready on ${plan.controlplane.devUrl} (state in ${plan.controlplane.stateDir})`);
 
@@ -80,22 +80,25 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
     const waypoints = new DevWaypoints(plan, supervisor, cp, io, options.timeoutMs);
     await step("starting the waypoints of the store", () => waypoints.sync(),
       () => `waypoints ready: ${waypoints.running.map((w) => `${w.key} (${w.address})`).join(", ") || "none"}`);
-    const startedAt = new Date().toISOString();
-    const record = () => writeProcessFile(plan.processFile, {
-      pid: process.pid,
-      command: ownCommandLine(),
-      startedAt,
-      processes: supervisor.children.map((c) => ({ name: c.name, pid: c.pid, command: c.command })),
-    });
-    record();
+    recordProcesses(plan, supervisor);
     // A waypoint started or stopped later is recorded too, so a killed run's leftovers are all found.
-    waypoints.watch(500, record);
+    waypoints.watch(500, () => recordProcesses(plan, supervisor));
     watching = true;
     return { samples };
   } finally {
     // The waypoint watch keeps using the client until the supervisor stops.
     if (!watching) cp.close();
   }
+}
+
+/** Writes dev.json: this process and every child's current pid (again after a restart). */
+export function recordProcesses(plan: DevPlan, supervisor: Supervisor): void {
+  writeProcessFile(plan.processFile, {
+    pid: process.pid,
+    command: ownCommandLine(),
+    startedAt: new Date().toISOString(),
+    processes: supervisor.children.map((c) => ({ name: c.name, pid: c.pid, command: c.command })),
+  });
 }
 
 function describeSamples(s: SamplesResult): string {

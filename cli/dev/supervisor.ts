@@ -1,8 +1,9 @@
 /**
  * The child processes of `ambit dev`: each started with its output appended to
  * its own log file (and its last lines kept for error messages), watched for
- * unexpected exits, and stopped together: SIGTERM, a grace period, then
- * SIGKILL for what is left, waiting until every one has exited.
+ * unexpected exits — a restartable one is started again with backoff — and
+ * stopped together: SIGTERM, a grace period, then SIGKILL for what is left,
+ * waiting until every one has exited.
  *
  * @example
  * ```ts
@@ -32,6 +33,17 @@ export interface Child {
   tail(lines?: number): string[];
 }
 
+/** How a restartable child is started again: after 1 s, doubling to 30 s; back to 1 s once it stayed up 30 s. */
+export const RESTART_BACKOFF = { firstMs: 1_000, maxMs: 30_000, stableMs: 30_000 } as const;
+
+type Spec = Launch & { name: string; role: string; logFile: string };
+
+/** What the supervisor says of a child that exited on its own. */
+export interface ExitReport {
+  /** Set when the child will be started again, after this long. */
+  readonly restartInMs?: number;
+}
+
 /** Starts children and stops them all. */
 export class Supervisor {
   readonly children: Child[] = [];
@@ -39,14 +51,26 @@ export class Supervisor {
   /** Children stopped on purpose (a deleted waypoint): their exit is no failure. */
   readonly #ended = new Set<Child>();
 
-  /** `onExit` hears of every child that exits while the supervisor is not stopping. */
-  constructor(private readonly onExit: (child: Child, code: number | string) => void) {}
+  /**
+   * `onExit` hears of every child that exits while the supervisor is not
+   * stopping; `onRestart` of each restarted one (its pid is new).
+   */
+  constructor(
+    private readonly onExit: (child: Child, code: number | string, report: ExitReport) => void,
+    private readonly onRestart: (child: Child) => void = () => {},
+  ) {}
 
   get stopping(): boolean {
     return this.#stopping;
   }
 
-  start(spec: Launch & { name: string; role: string; logFile: string }): Child {
+  /** Starts a child; a `restartable` one that exits on its own is started again with {@link RESTART_BACKOFF}. */
+  start(spec: Spec, options: { restartable?: boolean } = {}): Child {
+    return this.#spawn(spec, options.restartable ? { delayMs: RESTART_BACKOFF.firstMs } : undefined);
+  }
+
+  #spawn(spec: Spec, restart: { delayMs: number } | undefined, replacing?: Child): Child {
+    const startedAt = Date.now();
     fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
     const log = fs.createWriteStream(spec.logFile, { flags: "a" });
     log.write(`--- ${new Date().toISOString()} ${spec.cmd} ${spec.args.join(" ")}\n`);
@@ -82,9 +106,22 @@ export class Supervisor {
     exited.then((code) => {
       log.end();
       // A terminal's Ctrl-C reaches the children too; give our own handler a moment to say so.
-      if (!this.#stopping) setTimeout(() => this.#stopping || this.#ended.has(child) || this.onExit(child, code), 300);
+      if (this.#stopping || this.#ended.has(child)) return;
+      setTimeout(() => {
+        if (this.#stopping || this.#ended.has(child)) return;
+        if (!restart) return this.onExit(child, code, {});
+        const delayMs = Date.now() - startedAt >= RESTART_BACKOFF.stableMs ? RESTART_BACKOFF.firstMs : restart.delayMs;
+        this.onExit(child, code, { restartInMs: delayMs });
+        setTimeout(() => {
+          if (this.#stopping) return;
+          const next = this.#spawn(spec, { delayMs: Math.min(delayMs * 2, RESTART_BACKOFF.maxMs) }, child);
+          this.onRestart(next);
+        }, delayMs);
+      }, 300);
     });
-    this.children.push(child);
+    const at = replacing ? this.children.indexOf(replacing) : -1;
+    if (at >= 0) this.children[at] = child;
+    else this.children.push(child);
     return child;
   }
 

@@ -29,8 +29,17 @@ export function objectMeta(namespaced: boolean, nameRule: NameRule = "subdomain"
     ownerReferences: z.array(z.record(z.string(), z.unknown())).optional(),
     finalizers: z.array(z.string()).optional(),
     managedFields: z.array(z.unknown()).optional(),
+  }).superRefine((meta, ctx) => {
+    // apimachinery ValidateAnnotations: keys and values together at most 256 KiB.
+    const size = Object.entries(meta.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (size > TOTAL_ANNOTATION_SIZE_LIMIT) {
+      ctx.addIssue({ code: "custom", path: ["annotations"], message: `may not be more than ${TOTAL_ANNOTATION_SIZE_LIMIT} bytes in all (256 KiB), not ${size}` });
+    }
   });
 }
+
+/** apimachinery's TotalAnnotationSizeLimitB. */
+export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 /** `apiVersion`, `kind` and `metadata` of a kind: spread into its strict object schema. */
 export function envelope<const K extends string, const V extends readonly [string, ...string[]]>(

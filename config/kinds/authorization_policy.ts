@@ -1,7 +1,7 @@
 // security.istio.io AuthorizationPolicy, validated as istiod validates it
 // (pilot/pkg/config/validation): what istiod rejects is an error here too.
 import { z } from "zod";
-import { checkPolicyScope, ipOrCidr, isIpOrCidr, policyTargetRef, workloadSelector } from "./_common.ts";
+import { checkPolicyScope, ipOrCidr, isDnsLabel, isDnsSubdomain, isIpOrCidr, policyTargetRef, workloadSelector } from "./_common.ts";
 import { anyStatus, envelope } from "./_meta.ts";
 
 /** apiVersions served for security.istio.io kinds, newest first. */
@@ -24,7 +24,16 @@ const namespace = z.string().superRefine(checkWildcard);
 const isPort = (s: string) => /^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535;
 const portString = z.string().refine(isPort, { error: (i) => `${JSON.stringify(i.input)} must be a port number from 1 to 65535, written as a string` });
 
-const list = <T extends z.ZodType>(t: T) => z.array(t).optional();
+// istiod's CheckEmptyValues: an empty string in any list is an error, never "match nothing".
+const list = <T extends z.ZodType<string, string>>(t: T) => z.array(z.string().min(1, "empty value not allowed").pipe(t)).optional();
+
+/** `serviceAccounts`: `sa` (the policy's namespace) or `ns/sa`. */
+const serviceAccount = z.string().refine((s) => {
+  const [a, b, extra] = s.split("/");
+  return extra === undefined && (b === undefined ? isDnsSubdomain(a!) : isDnsLabel(a!) && isDnsSubdomain(b));
+}, { error: (i) => `${JSON.stringify(i.input)} must be "<service account>" or "<namespace>/<service account>"` });
+/** istiod's limit on `serviceAccounts` per source. */
+export const MAX_SERVICE_ACCOUNTS = 16;
 
 /** `rules[].from[].source`: who is asking; at least one field must be set. */
 export const SourceSchema = z.strictObject({
@@ -34,13 +43,21 @@ export const SourceSchema = z.strictObject({
   notRequestPrincipals: list(z.string()),
   namespaces: list(namespace),
   notNamespaces: list(namespace),
-  serviceAccounts: list(z.string().min(1)),
-  notServiceAccounts: list(z.string().min(1)),
+  serviceAccounts: list(serviceAccount),
+  notServiceAccounts: list(serviceAccount),
   ipBlocks: list(ipOrCidr),
   notIpBlocks: list(ipOrCidr),
   remoteIpBlocks: list(ipOrCidr),
   notRemoteIpBlocks: list(ipOrCidr),
-}).refine((s) => Object.values(s).some((v) => v !== undefined && v.length > 0), "must set at least one field");
+}).refine((s) => Object.values(s).some((v) => v !== undefined && v.length > 0), "must set at least one field").superRefine((s, ctx) => {
+  const accounts = [...(s.serviceAccounts ?? []), ...(s.notServiceAccounts ?? [])];
+  if (accounts.length > 0 && [s.principals, s.notPrincipals, s.namespaces, s.notNamespaces].some((l) => l?.length)) {
+    ctx.addIssue({ code: "custom", path: [s.serviceAccounts?.length ? "serviceAccounts" : "notServiceAccounts"], message: "cannot be set together with principals or namespaces" });
+  }
+  for (const field of ["serviceAccounts", "notServiceAccounts"] as const) {
+    if ((s[field]?.length ?? 0) > MAX_SERVICE_ACCOUNTS) ctx.addIssue({ code: "custom", path: [field], message: `may list at most ${MAX_SERVICE_ACCOUNTS} service accounts, not ${s[field]!.length}` });
+  }
+});
 
 /** `rules[].to[].operation`: what is asked for; at least one field must be set. */
 export const OperationSchema = z.strictObject({

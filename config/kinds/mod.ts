@@ -64,7 +64,9 @@ export function groupOf(apiVersion: string): string {
   return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 
-const ENFORCED: readonly (readonly [z.ZodType<KubeObject>, string, string, readonly string[], boolean])[] = [
+// [schema, kind, group, apiVersions, namespaced, enforced]. Validated kinds that nothing acts on yet
+// (the L7 ones, until the waypoint lands) are stored and reported as not enforced, never passed off as enforced.
+const VALIDATED: readonly (readonly [z.ZodType<KubeObject>, string, string, readonly string[], boolean, boolean?])[] = [
   [NamespaceSchema, "Namespace", "", ["v1"], false],
   [ServiceAccountSchema, "ServiceAccount", "", ["v1"], true],
   [ServiceSchema, "Service", "", ["v1"], true],
@@ -73,7 +75,7 @@ const ENFORCED: readonly (readonly [z.ZodType<KubeObject>, string, string, reado
   [ServiceEntrySchema, "ServiceEntry", "networking.istio.io", ISTIO_NETWORKING_VERSIONS, true],
   [AuthorizationPolicySchema, "AuthorizationPolicy", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
   [PeerAuthenticationSchema, "PeerAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
-  [RequestAuthenticationSchema, "RequestAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
+  [RequestAuthenticationSchema, "RequestAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true, false],
   [GatewaySchema, "Gateway", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
   [HTTPRouteSchema, "HTTPRoute", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
   [GRPCRouteSchema, "GRPCRoute", "gateway.networking.k8s.io", GRPC_ROUTE_VERSIONS, true],
@@ -85,8 +87,8 @@ const ENFORCED: readonly (readonly [z.ZodType<KubeObject>, string, string, reado
  * Istio's networking Gateway and the Gateway API Gateway share a name.
  */
 export const KINDS: Readonly<Record<string, KindInfo>> = Object.freeze(Object.fromEntries([
-  ...ENFORCED.map(([schema, kind, group, apiVersions, namespaced]): KindInfo =>
-    ({ kind, group, apiVersions, namespaced, schema, enforced: true })),
+  ...VALIDATED.map(([schema, kind, group, apiVersions, namespaced, enforced = true]): KindInfo =>
+    ({ kind, group, apiVersions, namespaced, schema, enforced })),
   ...STORED_ONLY_KINDS.map((k): KindInfo => ({ ...k, schema: storedOnlySchema(k), enforced: false })),
 ].map((k) => [groupKind(k.group, k.kind), Object.freeze(k)])));
 

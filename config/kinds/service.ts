@@ -1,6 +1,6 @@
 // v1 Service: a VIP and ports in front of the workloads its selector picks.
 import { z } from "zod";
-import { checkUnique, dnsLabel, ipAddress, isIpAddress, labelMap, port } from "./_common.ts";
+import { checkUnique, dnsLabel, ipAddress, isDnsSubdomain, isIpAddress, labelMap, port } from "./_common.ts";
 import { anyStatus, envelope } from "./_meta.ts";
 
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -22,8 +22,7 @@ export const ServicePortSchema = z.strictObject({
   nodePort: port.optional(),
 });
 
-/** Service `spec`: ports are required unless the Service is headless or ExternalName. */
-export const ServiceSpecSchema = z.strictObject({
+const ServiceSpecBase = z.strictObject({
   selector: labelMap.optional(),
   ports: z.array(ServicePortSchema).optional(),
   clusterIP: clusterIP.optional(),
@@ -39,7 +38,10 @@ export const ServiceSpecSchema = z.strictObject({
   internalTrafficPolicy: z.enum(["Cluster", "Local"]).optional(),
   externalTrafficPolicy: z.enum(["Cluster", "Local"]).optional(),
   publishNotReadyAddresses: z.boolean().optional(),
-}).superRefine((spec, ctx) => {
+});
+
+/** Service `spec`: ports are required unless the Service is headless or ExternalName. */
+export const ServiceSpecSchema = ServiceSpecBase.superRefine((spec, ctx) => {
   const headless = spec.clusterIP === "None" || spec.type === "ExternalName";
   if (!headless && (spec.ports ?? []).length === 0) ctx.addIssue({ code: "custom", path: ["ports"], message: "must list at least one port" });
   if ((spec.ports ?? []).length > 1) {
@@ -49,7 +51,35 @@ export const ServiceSpecSchema = z.strictObject({
   }
   checkUnique(spec.ports, (p) => p.name, ctx, ["ports"], "port name");
   checkUnique(spec.ports, (p) => `${p.port}/${p.protocol ?? "TCP"}`, ctx, ["ports"], "port");
+  checkServiceType(spec, ctx);
 });
+
+/** apimachinery ValidateService: what each `type` allows of clusterIP, externalName, nodePort and IP families. */
+function checkServiceType(spec: z.output<typeof ServiceSpecBase>, ctx: z.RefinementCtx): void {
+  const type = spec.type ?? "ClusterIP";
+  if (type === "ExternalName") {
+    if (!spec.externalName) ctx.addIssue({ code: "custom", path: ["externalName"], message: "required for an ExternalName Service" });
+    else if (!isDnsSubdomain(spec.externalName.replace(/\.$/, ""))) ctx.addIssue({ code: "custom", path: ["externalName"], message: `${JSON.stringify(spec.externalName)} must be a DNS subdomain` });
+    if (spec.clusterIP) ctx.addIssue({ code: "custom", path: ["clusterIP"], message: "may not be set for an ExternalName Service" });
+  }
+  if (spec.clusterIP === "None" && (type === "NodePort" || type === "LoadBalancer")) {
+    ctx.addIssue({ code: "custom", path: ["clusterIP"], message: `may not be "None" for a ${type} Service` });
+  }
+  if (spec.clusterIPs?.length && spec.clusterIP !== undefined && spec.clusterIPs[0] !== spec.clusterIP) {
+    ctx.addIssue({ code: "custom", path: ["clusterIPs", 0], message: `must match spec.clusterIP (${JSON.stringify(spec.clusterIP)})` });
+  }
+  if (type !== "NodePort" && type !== "LoadBalancer") {
+    spec.ports?.forEach((p, i) => {
+      if (p.nodePort !== undefined) ctx.addIssue({ code: "custom", path: ["ports", i, "nodePort"], message: `may not be used when type is ${type}` });
+    });
+  }
+  const families = spec.ipFamilies ?? [];
+  if (families.length > 2) ctx.addIssue({ code: "custom", path: ["ipFamilies"], message: "may list at most two families" });
+  else if (families.length === 2 && families[0] === families[1]) ctx.addIssue({ code: "custom", path: ["ipFamilies", 1], message: `${families[1]} is listed twice` });
+  if (families.length > 1 && (spec.ipFamilyPolicy ?? "SingleStack") === "SingleStack") {
+    ctx.addIssue({ code: "custom", path: ["ipFamilies"], message: "two families need ipFamilyPolicy PreferDualStack or RequireDualStack" });
+  }
+}
 
 /** A whole Service object; its name is a DNS-1035 label, as Kubernetes requires. */
 export const ServiceSchema = z.strictObject({

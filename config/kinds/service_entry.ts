@@ -17,8 +17,7 @@ export const ServiceEntryPortSchema = z.strictObject({
   targetPort: port.optional(),
 });
 
-/** ServiceEntry `spec`. */
-export const ServiceEntrySpecSchema = z.strictObject({
+const ServiceEntrySpecBase = z.strictObject({
   hosts: z.array(hostname).min(1),
   addresses: z.array(ipOrCidr).optional(),
   ports: z.array(ServiceEntryPortSchema).optional(),
@@ -28,7 +27,10 @@ export const ServiceEntrySpecSchema = z.strictObject({
   workloadSelector: z.strictObject({ labels: labelMap.optional() }).optional(),
   exportTo: z.array(z.string()).optional(),
   subjectAltNames: z.array(z.string()).optional(),
-}).superRefine((spec, ctx) => {
+});
+
+/** ServiceEntry `spec`. */
+export const ServiceEntrySpecSchema = ServiceEntrySpecBase.superRefine((spec, ctx) => {
   if (spec.endpoints && spec.workloadSelector) {
     ctx.addIssue({ code: "custom", path: ["workloadSelector"], message: "only one of endpoints or workloadSelector may be set" });
   }
@@ -41,9 +43,32 @@ export const ServiceEntrySpecSchema = z.strictObject({
       ctx.addIssue({ code: "custom", path: ["endpoints", i, "address"], message: `${JSON.stringify(e.address)} must be an IP address when resolution is STATIC` });
     }
   });
+  checkServiceEntryHosts(spec, ctx);
   checkUnique(spec.ports, (p) => p.number, ctx, ["ports"], "port number");
   checkUnique(spec.ports, (p) => p.name, ctx, ["ports"], "port name");
 });
+
+/** istiod's ValidateServiceEntry rules on hosts, resolution and endpoint ports. */
+function checkServiceEntryHosts(spec: z.output<typeof ServiceEntrySpecBase>, ctx: z.RefinementCtx): void {
+  spec.hosts.forEach((h, i) => {
+    if (h === "*") ctx.addIssue({ code: "custom", path: ["hosts", i], message: `invalid host "*": a ServiceEntry must name its hosts` });
+  });
+  const endpoints = spec.endpoints ?? [];
+  if ((spec.resolution === "DNS" || spec.resolution === "DNS_ROUND_ROBIN") && endpoints.length === 0 && !spec.workloadSelector) {
+    spec.hosts.forEach((h, i) => {
+      if (h.startsWith("*")) ctx.addIssue({ code: "custom", path: ["hosts", i], message: `wildcard host ${JSON.stringify(h)} cannot be resolved by DNS: list endpoints or use resolution NONE` });
+    });
+  }
+  if (spec.resolution === "DNS_ROUND_ROBIN" && endpoints.length > 1) {
+    ctx.addIssue({ code: "custom", path: ["endpoints"], message: `resolution DNS_ROUND_ROBIN takes at most one endpoint, not ${endpoints.length}` });
+  }
+  const declared = new Set((spec.ports ?? []).map((p) => p.name));
+  endpoints.forEach((e, i) => {
+    for (const name of Object.keys(e.ports ?? {})) {
+      if (!declared.has(name)) ctx.addIssue({ code: "custom", path: ["endpoints", i, "ports", name], message: `port ${JSON.stringify(name)} is not one of the ServiceEntry's ports (${[...declared].join(", ") || "none"})` });
+    }
+  });
+}
 
 /** A whole ServiceEntry object. */
 export const ServiceEntrySchema = z.strictObject({

@@ -1,15 +1,16 @@
 // The CA endpoint: a node asks for a workload certificate; it gets one only for
 // an identity with at least one workload on that node (istiod's node authorization).
 import { Hono } from "hono";
-import { type CertificateAuthority, checkCsr, formatSpiffeId } from "../../identity/mod.ts";
+import { type CertificateAuthority, checkCsr, DEFAULT_WORKLOAD_TTL_SECONDS, formatSpiffeId } from "../../identity/mod.ts";
 import type { Logger } from "../../telemetry/mod.ts";
 import type { DataPlane } from "../dataplane.ts";
+import type { NodeRegistry } from "../node_registry.ts";
 import { checkNodeMayHoldIdentity } from "../workload_authorization.ts";
 import { waypointCertificateRefusal } from "./waypoint_routes.ts";
 import type { Env } from "./config_routes.ts";
 
 /** `POST /ca/v1/certificates {csr, validitySeconds, node?}` → `{certChain}` (leaf first, root last). */
-export function caRoutes(ca: CertificateAuthority, dataplane: DataPlane, log: Logger): Hono<Env> {
+export function caRoutes(ca: CertificateAuthority, dataplane: DataPlane, nodes: NodeRegistry, log: Logger): Hono<Env> {
   const app = new Hono<Env>();
   app.post("/ca/v1/certificates", async (c) => {
     const caller = c.get("caller");
@@ -33,7 +34,9 @@ export function caRoutes(ca: CertificateAuthority, dataplane: DataPlane, log: Lo
       return c.json({ error: refusal }, 403);
     }
     try {
-      const issued = await ca.sign(body.csr, Number(body.validitySeconds) || 24 * 3600);
+      const issued = await ca.sign(body.csr, Number(body.validitySeconds) || DEFAULT_WORKLOAD_TTL_SECONDS);
+      // Remembered so that revoking the node refuses this certificate too (a waypoint's token is revoked on its own).
+      if (node) nodes.recordCertificate(node, { serial: issued.serialNumber, notAfter: issued.notAfter.toISOString(), kind: "workload" });
       log.info("ca", "certificate issued", { node, waypoint, identity: formatSpiffeId(identity), serial: issued.serialNumber, expires: issued.notAfter.toISOString() });
       return c.json({ certChain: issued.chainPem, notAfter: issued.notAfter.toISOString() });
     } catch (e) {

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { ConfigError } from "../../config/errors.ts";
 import { parseConfig } from "../../config/intake.ts";
-import { objectKey } from "../../config/objects.ts";
+import { describeObject, objectKey } from "../../config/objects.ts";
 import { type Caller, describeCaller } from "../caller.ts";
 import type { DataPlane } from "../dataplane.ts";
 import type { ObjectStore } from "../store/object_store.ts";
@@ -23,7 +23,12 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
     try {
       const { objects, warnings } = await intake(c);
       const changes = store.apply(objects, describeCaller(c.get("caller")), { dryRun: c.req.query("dryRun") === "true" });
-      return c.json({ changes, warnings });
+      // What translation says of the applied objects (a policy ztunnel cannot enforce as written…) goes back
+      // with the answer, so the user sees it at apply time, not only in status conditions.
+      const applied = new Set(objects.map(describeObject));
+      const file = c.req.header("x-ambit-filename") || "<api>";
+      const translated = dataplane.warnings.filter((w) => applied.has(w.object)).map((w) => ({ file, object: w.object, field: "", message: w.message }));
+      return c.json({ changes, warnings: [...warnings, ...translated] });
     } catch (e) {
       if (e instanceof ConfigError) return c.json({ error: e.message, problems: e.problems }, 400);
       throw e;
