@@ -5,13 +5,15 @@
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import {
-  badRequestError, deniedError, formatAuthority, type InboundTunnel, type InboundTunnelRecord, type SocketAddress, upstreamError,
+  badRequestError, type ByteCounts, deniedError, formatAuthority, type InboundTunnel, type InboundTunnelRecord, type SocketAddress, upstreamError,
 } from "../hbone/mod.ts";
 import { formatSpiffeId, parseSpiffeId, type SpiffeId } from "../identity/mod.ts";
 import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
 import type { Workload } from "../xds/resources.ts";
 import type { AuthorizationReport } from "./authorization_report.ts";
 import { ConnectionRecord } from "./connection_record.ts";
+import { identityOf } from "./outbound_request.ts";
+import { backedServices, guessInboundService } from "./traffic_labels.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
@@ -31,6 +33,8 @@ export interface InboundDeps {
 export interface AdmittedConnection {
   readonly upstream: net.Socket;
   readonly workload: Workload;
+  /** The copy's live byte counts (source side as `sent`): whoever copies must count into these. */
+  readonly bytes: ByteCounts;
   finish(sent: number, received: number, error?: string): void;
 }
 
@@ -43,6 +47,10 @@ interface InboundContext {
   /** For HBONE: the listener's address, which must belong to the destination workload. */
   readonly arrivedOn?: string;
   readonly baggage?: Readonly<Record<string, string>>;
+  /** The service hostname the source says it was reaching (`forwarded` host, or the source's own decision). */
+  readonly serviceHost?: string;
+  /** Live byte counts of the copy, when the copier made them already (the HBONE server does). */
+  readonly bytes?: ByteCounts;
   readonly protocol: "hbone" | "local" | "plaintext";
 }
 
@@ -60,6 +68,8 @@ export class Inbound {
       destination: tunnel.destination,
       arrivedOn: tunnel.local.address,
       baggage: tunnel.baggage,
+      serviceHost: tunnel.forwarded.host,
+      bytes: tunnel.bytes,
       protocol: "hbone",
     });
     this.#byTunnel.set(tunnel, admitted);
@@ -74,8 +84,9 @@ export class Inbound {
   };
 
   /** Same-node hand-off from this ztunnel's outbound path: no TLS, the same checks. */
-  openLocal(source: Workload, sourceIdentity: SpiffeId, client: SocketAddress, destination: SocketAddress): Promise<AdmittedConnection> {
-    return this.admit({ peerIdentity: sourceIdentity, peer: { address: source.addresses[0] ?? client.address, port: client.port }, destination, protocol: "local" });
+  openLocal(source: Workload, sourceIdentity: SpiffeId, client: SocketAddress, destination: SocketAddress, serviceHost?: string): Promise<AdmittedConnection> {
+    const peer = { address: source.addresses[0] ?? client.address, port: client.port };
+    return this.admit({ peerIdentity: sourceIdentity, peer, destination, serviceHost, protocol: "local" });
   }
 
   /** A plaintext connection (port 15006): no identity, the same policy checks. */
@@ -142,12 +153,14 @@ export class Inbound {
       throw deniedError(`${who} may not reach ${formatAuthority(ctx.destination)}: ${decision.policy ? `denied by ${decision.policy}` : "no ALLOW policy matches"}`);
     }
     const upstream = await this.#connect(ctx.destination);
+    const bytes = ctx.bytes ?? { sent: 0, received: 0 };
+    const service = guessInboundService(backedServices(workload, (ns, host) => state.findService(ns, host)), ctx.destination.port, ctx.serviceHost);
     const record = new ConnectionRecord({
-      direction: "inbound",
+      reporter: "destination",
       source: { address: ctx.peer, workload: state.findWorkload(ctx.peer.address), identity: ctx.peerIdentity, baggage: ctx.baggage },
-      destination: { address: ctx.destination, workload, identity: undefined },
+      destination: { address: ctx.destination, workload, service, identity: identityOf(workload) },
       mutualTls: ctx.protocol !== "plaintext",
-    }, this.deps.metrics, this.deps.log);
+    }, this.deps.metrics, this.deps.log, bytes);
     const tracked = this.deps.tracker.add({
       direction: "inbound",
       source: ctx.peer,
@@ -159,6 +172,7 @@ export class Inbound {
     return {
       upstream,
       workload,
+      bytes,
       finish: (sent, received, error) => {
         record.finish({ sent, received, error });
         tracked.release();
