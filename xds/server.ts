@@ -21,6 +21,14 @@ export interface XdsServerOptions {
   /** Current config generation, reported as systemVersionInfo. */
   readonly systemVersion?: () => string;
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
+  /** Metrics hooks: each response pushed, each NACK received. */
+  readonly observer?: XdsServerObserver;
+}
+
+/** What the server tells its metrics. */
+export interface XdsServerObserver {
+  pushed?(typeUrl: TypeUrl): void;
+  rejected?(typeUrl: TypeUrl): void;
 }
 
 /** Per-type delivery state of one stream, as proxy-status shows it. */
@@ -142,6 +150,7 @@ export class DeltaXdsServer {
       else state.has.set(name, previous);
     }
     state.lastNack = { nonce: ack.responseNonce, message: ack.errorDetail.message, failedResources: failed, at: new Date().toISOString() };
+    this.options.observer?.rejected?.(ack.typeUrl);
     this.options.onEvent?.("NACK", { streamId: stream.id, node: stream.node.nodeName, typeUrl: ack.typeUrl, message: ack.errorDetail.message });
     return true;
   }
@@ -247,6 +256,7 @@ export class DeltaXdsServer {
       state.lastSentNonce = nonce;
       const response: DeltaResponse = { streamId: stream.id, typeUrl, nonce, systemVersionInfo: systemVersion, resources, removedResources: removed };
       stream.send?.(JSON.stringify(response));
+      this.options.observer?.pushed?.(typeUrl);
     }
   }
 }

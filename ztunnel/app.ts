@@ -23,6 +23,7 @@ import { identityOf } from "./outbound_request.ts";
 import { Socks5Listener } from "./socks5.ts";
 import { SocksReply } from "./socks5_protocol.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
+import { registerZtunnelMetrics } from "./ztunnel_metrics.ts";
 
 /** A running ztunnel. */
 export interface Ztunnel {
@@ -52,6 +53,12 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   let reconciling: Promise<void> = Promise.resolve();
   const listeners = new Map<string, WorkloadListeners>();
   const hboneAddress = (address: string) => ({ address, port: config.hbonePort });
+  const localWorkloads = () => state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE");
+  const xdsObserver = registerZtunnelMetrics(metrics.registry, () => {
+    const local = localWorkloads();
+    const served = local.filter((w) => w.addresses.length > 0 && w.addresses.every((a) => listeners.has(a))).length;
+    return { active: served, pending: local.length - served };
+  });
 
   const session = config.controlplane
     ? new ControlplaneSession({
@@ -160,7 +167,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   configSource?.loadInitial();
   configSource?.watch();
-  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot }) : undefined;
+  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot, observer: xdsObserver }) : undefined;
   if (xdsSource) {
     // The controlplane may be down at start: keep trying, unready until the first state is in.
     void (async () => {
