@@ -1,0 +1,61 @@
+// A/B of the L4 path's throughput against another commit, in the same run:
+//   bun bench/l4_ab.ts [ref=main] [rounds=15]
+// The other commit is exported read-only (git archive) to a temporary directory
+// that shares this tree's node_modules; both trees' own bench/_l4_paths.ts start
+// their two ztunnels (and tunnel pairs), and the two take turns, alternating who
+// goes first, on bench/l4.ts's throughput figures: 256 MiB on one connection and
+// 16 × 16 MiB at once. Prints best-of and median ratios (this tree ÷ ref). A
+// change that must not cost the data path should stay near 1.00×; on a shared
+// machine the run-to-run spread is several percent, so run it more than once.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ONE = 256 * 1024 * 1024;
+const PAR = 16;
+const PAR_BYTES = 16 * 1024 * 1024;
+const here = path.join(import.meta.dirname, "..");
+const ref = process.argv[2] ?? "main";
+const rounds = Number(process.argv[3] ?? 15);
+
+const commit = execFileSync("git", ["-C", here, "rev-parse", "--short", ref], { encoding: "utf8" }).trim();
+const other = fs.mkdtempSync(path.join(os.tmpdir(), `ambit-ab-${commit}-`));
+execFileSync("sh", ["-c", `git -C "${here}" archive ${commit} | tar -x -C "${other}"`]);
+fs.symlinkSync(path.join(here, "node_modules"), path.join(other, "node_modules"));
+
+async function load(root: string) {
+  const paths = await (await import(path.join(root, "bench/_l4_paths.ts"))).startL4Paths();
+  const { pushChecked } = await import(path.join(root, "bench/_proc.ts"));
+  const { pushParallel } = await import(path.join(root, "bench/_l4_measure.ts"));
+  return {
+    paths,
+    one: async () => ONE / 2 ** 20 / await pushChecked(await paths.open.ambit(9000), ONE),
+    parallel: async () => (PAR * PAR_BYTES) / 2 ** 20 / await pushParallel(() => paths.open.ambit(9000), PAR, PAR_BYTES),
+  };
+}
+
+const trees = { [ref]: await load(other), this: await load(here) };
+const names = Object.keys(trees);
+const figures = Object.fromEntries(names.map((n) => [n, { one: [] as number[], parallel: [] as number[] }]));
+const loadBefore = os.loadavg()[0]!;
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const n of r % 2 === 0 ? names : [...names].reverse()) {
+      figures[n]!.one.push(await trees[n]!.one());
+      figures[n]!.parallel.push(await trees[n]!.parallel());
+    }
+  }
+} finally {
+  for (const t of Object.values(trees)) await t.paths.stop();
+  fs.rmSync(other, { recursive: true, force: true });
+}
+const best = (a: number[]) => Math.max(...a);
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+console.log(`L4 throughput, this tree vs ${ref} (${commit}), ${rounds} interleaved rounds; 1-minute load ${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after, ${os.cpus().length} CPUs`);
+for (const [k, label] of [["one", "1 connection, 256 MiB"], ["parallel", "16 connections × 16 MiB"]] as const) {
+  const a = figures[ref]![k];
+  const b = figures.this![k];
+  console.log(`${label}: best ${best(b).toFixed(0)} vs ${best(a).toFixed(0)} MiB/s = ${(best(b) / best(a)).toFixed(3)}×; median ${median(b).toFixed(0)} vs ${median(a).toFixed(0)} MiB/s = ${(median(b) / median(a)).toFixed(3)}×`);
+}
+process.exit(0);
