@@ -4,9 +4,11 @@
 // that shares this tree's node_modules; both trees' own bench/_l4_paths.ts start
 // their two ztunnels (and tunnel pairs), and the two take turns, alternating who
 // goes first, on bench/l4.ts's throughput figures: 256 MiB on one connection and
-// 16 × 16 MiB at once. Prints best-of and median ratios (this tree ÷ ref). A
-// change that must not cost the data path should stay near 1.00×; on a shared
-// machine the run-to-run spread is several percent, so run it more than once.
+// 16 × 16 MiB at once. Prints best-of and median ratios (this tree ÷ ref), and
+// the CPU seconds both ztunnels spent per GiB moved, which other load on the
+// machine disturbs far less than wall-clock throughput. A change that must not
+// cost the data path should stay near 1.00× on both; on a shared machine the
+// throughput spread is several percent, so run it more than once.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -26,18 +28,27 @@ fs.symlinkSync(path.join(here, "node_modules"), path.join(other, "node_modules")
 
 async function load(root: string) {
   const paths = await (await import(path.join(root, "bench/_l4_paths.ts"))).startL4Paths();
-  const { pushChecked } = await import(path.join(root, "bench/_proc.ts"));
+  const { cpuSeconds, pushChecked } = await import(path.join(root, "bench/_proc.ts"));
   const { pushParallel } = await import(path.join(root, "bench/_l4_measure.ts"));
+  const pids: number[] = paths.proxies.ambit.map((p: { pid: number }) => p.pid);
+  const cpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  /** MiB/s, and ztunnel CPU seconds per GiB. */
+  const timed = async (bytes: number, push: () => Promise<number>) => {
+    const before = cpu();
+    const seconds = await push();
+    return { mibps: bytes / 2 ** 20 / seconds, cpuPerGib: (cpu() - before) / (bytes / 2 ** 30) };
+  };
   return {
     paths,
-    one: async () => ONE / 2 ** 20 / await pushChecked(await paths.open.ambit(9000), ONE),
-    parallel: async () => (PAR * PAR_BYTES) / 2 ** 20 / await pushParallel(() => paths.open.ambit(9000), PAR, PAR_BYTES),
+    one: async () => timed(ONE, async () => pushChecked(await paths.open.ambit(9000), ONE)),
+    parallel: async () => timed(PAR * PAR_BYTES, () => pushParallel(() => paths.open.ambit(9000), PAR, PAR_BYTES)),
   };
 }
+type Sample = { mibps: number; cpuPerGib: number };
 
 const trees = { [ref]: await load(other), this: await load(here) };
 const names = Object.keys(trees);
-const figures = Object.fromEntries(names.map((n) => [n, { one: [] as number[], parallel: [] as number[] }]));
+const figures = Object.fromEntries(names.map((n) => [n, { one: [] as Sample[], parallel: [] as Sample[] }]));
 const loadBefore = os.loadavg()[0]!;
 try {
   for (let r = 0; r < rounds; r++) {
@@ -54,8 +65,10 @@ const best = (a: number[]) => Math.max(...a);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 console.log(`L4 throughput, this tree vs ${ref} (${commit}), ${rounds} interleaved rounds; 1-minute load ${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after, ${os.cpus().length} CPUs`);
 for (const [k, label] of [["one", "1 connection, 256 MiB"], ["parallel", "16 connections × 16 MiB"]] as const) {
-  const a = figures[ref]![k];
-  const b = figures.this![k];
-  console.log(`${label}: best ${best(b).toFixed(0)} vs ${best(a).toFixed(0)} MiB/s = ${(best(b) / best(a)).toFixed(3)}×; median ${median(b).toFixed(0)} vs ${median(a).toFixed(0)} MiB/s = ${(median(b) / median(a)).toFixed(3)}×`);
+  const a = figures[ref]![k].map((x) => x.mibps);
+  const b = figures.this![k].map((x) => x.mibps);
+  const ca = figures[ref]![k].map((x) => x.cpuPerGib);
+  const cb = figures.this![k].map((x) => x.cpuPerGib);
+  console.log(`${label}: best ${best(b).toFixed(0)} vs ${best(a).toFixed(0)} MiB/s = ${(best(b) / best(a)).toFixed(3)}×; median ${median(b).toFixed(0)} vs ${median(a).toFixed(0)} MiB/s = ${(median(b) / median(a)).toFixed(3)}×; ztunnel CPU median ${median(cb).toFixed(2)} vs ${median(ca).toFixed(2)} s/GiB = ${(median(cb) / median(ca)).toFixed(3)}×`);
 }
 process.exit(0);
