@@ -9,22 +9,17 @@
 // machine disturbs far less than wall-clock throughput. A change that must not
 // cost the data path should stay near 1.00× on both; on a shared machine the
 // throughput spread is several percent, so run it more than once.
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { best, exportTree, HERE, median } from "./_ab_tree.ts";
 
 const ONE = 256 * 1024 * 1024;
 const PAR = 16;
 const PAR_BYTES = 16 * 1024 * 1024;
-const here = path.join(import.meta.dirname, "..");
 const ref = process.argv[2] ?? "main";
 const rounds = Number(process.argv[3] ?? 15);
-
-const commit = execFileSync("git", ["-C", here, "rev-parse", "--short", ref], { encoding: "utf8" }).trim();
-const other = fs.mkdtempSync(path.join(os.tmpdir(), `ambit-ab-${commit}-`));
-execFileSync("sh", ["-c", `git -C "${here}" archive ${commit} | tar -x -C "${other}"`]);
-fs.symlinkSync(path.join(here, "node_modules"), path.join(other, "node_modules"));
+const other = exportTree(ref);
+const commit = other.commit;
 
 async function load(root: string) {
   const paths = await (await import(path.join(root, "bench/_l4_paths.ts"))).startL4Paths();
@@ -46,7 +41,7 @@ async function load(root: string) {
 }
 type Sample = { mibps: number; cpuPerGib: number };
 
-const trees = { [ref]: await load(other), this: await load(here) };
+const trees = { [ref]: await load(other.root), this: await load(HERE) };
 const names = Object.keys(trees);
 const figures = Object.fromEntries(names.map((n) => [n, { one: [] as Sample[], parallel: [] as Sample[] }]));
 const loadBefore = os.loadavg()[0]!;
@@ -59,10 +54,8 @@ try {
   }
 } finally {
   for (const t of Object.values(trees)) await t.paths.stop();
-  fs.rmSync(other, { recursive: true, force: true });
+  other.remove();
 }
-const best = (a: number[]) => Math.max(...a);
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 console.log(`L4 throughput, this tree vs ${ref} (${commit}), ${rounds} interleaved rounds; 1-minute load ${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after, ${os.cpus().length} CPUs`);
 for (const [k, label] of [["one", "1 connection, 256 MiB"], ["parallel", "16 connections × 16 MiB"]] as const) {
   const a = figures[ref]![k].map((x) => x.mibps);
