@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { ConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/intake.ts";
 import { CertificateAuthority, controlplaneUri, createUriCertificateRequest, joinPem } from "../identity/mod.ts";
-import { type Http2Listener, type RequestHead, serveHttp2 } from "../runtime/mod.ts";
+import { type HttpServer, type Http2Listener, type RequestHead, serveHttp, serveHttp2 } from "../runtime/mod.ts";
 import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
 import { DeltaXdsServer } from "../xds/server.ts";
 import { xdsRoutes } from "../xds/http_routes.ts";
@@ -16,6 +16,7 @@ import { admitRequest } from "./admission.ts";
 import { type Caller, identifyCaller, type RequestEnv } from "./caller.ts";
 import { type ControlplaneConfig, splitHostPort } from "./config.ts";
 import { DataPlane } from "./dataplane.ts";
+import { controlplaneMetrics, metricsRoutes } from "./metrics.ts";
 import { NodeRegistry } from "./node_registry.ts";
 import { caRoutes } from "./routes/ca_routes.ts";
 import { configRoutes } from "./routes/config_routes.ts";
@@ -52,11 +53,13 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
   const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials() });
   dataplane.update(store.list());
+  const metrics = controlplaneMetrics(() => xds.status());
   const xds = new DeltaXdsServer({
     resourcesFor: (node) => dataplane.desired(node),
     systemVersion: () => String(store.revision),
     onEvent: (event, fields) => log.info("xds", event, fields),
     keepaliveMs: config.xdsKeepalive * 1000,
+    observer: metrics.xds,
   });
   store.onChange(() => {
     dataplane.update(store.list());
@@ -132,6 +135,11 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     devUrl = `http://${devAt.address}:${dev.port}`;
     log.warn("controlplane", "dev listener: NO authentication on this loopback endpoint", { url: devUrl });
   }
+  let metricsServer: HttpServer | undefined;
+  if (config.metricsListen) {
+    const at = splitHostPort(config.metricsListen);
+    metricsServer = serveHttp({ hostname: at.address, port: at.port, fetch: metricsRoutes(metrics.registry).fetch });
+  }
   log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, objects: store.list().length });
   return {
     config,
@@ -143,7 +151,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     log,
     stop: async () => {
       xds.close();
-      await Promise.all(listeners.map((l) => l.close()));
+      await Promise.all([...listeners.map((l) => l.close()), metricsServer?.stop()]);
     },
   };
 }

@@ -10,22 +10,29 @@ export interface CopyResult {
   readonly error?: Error;
 }
 
+/** Bytes copied so far each way; {@link copyBidirectional} adds to it as each chunk is read. */
+export interface ByteCounts {
+  /** Read from `downstream`, written to `upstream`. */
+  sent: number;
+  /** Read from `upstream`, written to `downstream`. */
+  received: number;
+}
+
 /**
  * Copies bytes both ways until both sides are done. A FIN (or END_STREAM) on
  * one side becomes a FIN on the other, so half-closed protocols keep working;
- * an abrupt close or reset on one side resets the other.
+ * an abrupt close or reset on one side resets the other. The running totals go
+ * into `counts` (one add per chunk, as before), so metrics can read them live.
  */
-export function copyBidirectional(downstream: Duplex, upstream: Duplex): Promise<CopyResult> {
+export function copyBidirectional(downstream: Duplex, upstream: Duplex, counts: ByteCounts = { sent: 0, received: 0 }): Promise<CopyResult> {
   return new Promise((resolve) => {
-    let sent = 0;
-    let received = 0;
     let error: Error | undefined;
     let closed = 0;
-    downstream.on("data", (c: Buffer) => void (sent += c.length));
-    upstream.on("data", (c: Buffer) => void (received += c.length));
+    downstream.on("data", (c: Buffer) => void (counts.sent += c.length));
+    upstream.on("data", (c: Buffer) => void (counts.received += c.length));
     const onClose = (self: Duplex, other: Duplex) => () => {
       if (!cleanlyDone(self)) abort(other);
-      if (++closed === 2) resolve({ sent, received, error });
+      if (++closed === 2) resolve({ sent: counts.sent, received: counts.received, error });
     };
     const onError = (other: Duplex) => (e: Error) => {
       error ??= e;

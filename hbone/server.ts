@@ -2,7 +2,7 @@ import * as http2 from "node:http2";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { formatSpiffeId, type SpiffeId, type WorkloadCertificate } from "../identity/mod.ts";
-import { copyBidirectional, type CopyResult } from "./copy.ts";
+import { type ByteCounts, copyBidirectional, type CopyResult } from "./copy.ts";
 import { HboneStatusError, upstreamError } from "./errors.ts";
 import { type Forwarded, parseAuthority, parseBaggage, parseForwarded, type SocketAddress } from "./headers.ts";
 import { HBONE_TLS, identityFromSubjectAltName, tlsCredentials } from "./tls.ts";
@@ -22,6 +22,8 @@ export interface InboundTunnel {
   readonly baggage: Record<string, string>;
   readonly forwarded: Forwarded;
   readonly traceparent?: string;
+  /** Bytes copied so far each way (from the peer as `sent`), live while the tunnel runs. */
+  readonly bytes: ByteCounts;
 }
 
 /** How a tunnel ended, reported once when it closes. */
@@ -246,6 +248,7 @@ export class HboneServer {
       baggage: parseBaggage(header(headers.baggage)),
       forwarded: parseForwarded(header(headers.forwarded)),
       traceparent: header(headers.traceparent),
+      bytes: { sent: 0, received: 0 },
     };
     let upstream: Duplex;
     try {
@@ -260,7 +263,7 @@ export class HboneServer {
       return report(499, tunnel);
     }
     stream.respond({ ":status": 200 });
-    const bytes = await copyBidirectional(stream, upstream);
+    const bytes = await copyBidirectional(stream, upstream, tunnel.bytes);
     report(200, tunnel, bytes, bytes.error);
   }
 }

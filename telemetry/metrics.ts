@@ -13,6 +13,7 @@
  */
 export class MetricsRegistry {
   readonly #metrics: Metric[] = [];
+  readonly #collectors: (() => void)[] = [];
 
   /** Registers a counter (monotonic). */
   counter(name: string, help: string, labelNames: readonly string[]): Metric {
@@ -24,8 +25,22 @@ export class MetricsRegistry {
     return this.#add(new Metric(name, help, "gauge", labelNames));
   }
 
+  /**
+   * Runs `collect` before every render: for values read when scraped (process
+   * figures, bytes of connections still open) rather than pushed as they change.
+   */
+  onCollect(collect: () => void): void {
+    this.#collectors.push(collect);
+  }
+
+  /** Brings every collected value up to date (render does this itself). */
+  collect(): void {
+    for (const c of this.#collectors) c();
+  }
+
   /** The whole registry in Prometheus text format. */
   render(): string {
+    this.collect();
     return this.#metrics.map((m) => m.render()).join("");
   }
 
@@ -35,9 +50,15 @@ export class MetricsRegistry {
   }
 }
 
+/** One series of a metric: a hot path may hold it and add to `value` directly. */
+export interface Series {
+  readonly labels: Readonly<Record<string, string>>;
+  value: number;
+}
+
 /** One metric family: its series keyed by label values. */
 export class Metric {
-  readonly #series = new Map<string, { labels: Record<string, string>; value: number }>();
+  readonly #series = new Map<string, Series>();
 
   constructor(
     readonly name: string,
@@ -50,6 +71,11 @@ export class Metric {
   inc(labels: Readonly<Record<string, string | undefined>> = {}, by = 1): void {
     const s = this.#get(labels);
     s.value += by;
+  }
+
+  /** The series with these labels (created at 0), to add to without looking it up again. */
+  series(labels: Readonly<Record<string, string | undefined>> = {}): Series {
+    return this.#get(labels);
   }
 
   /** Sets a gauge's series. */
@@ -91,7 +117,7 @@ export class Metric {
     return this.labelNames.map((n) => labels[n]).join("\u0000");
   }
 
-  #get(labels: Readonly<Record<string, string | undefined>>) {
+  #get(labels: Readonly<Record<string, string | undefined>>): Series {
     const normalized = this.#normalize(labels);
     const key = this.#key(normalized);
     let s = this.#series.get(key);

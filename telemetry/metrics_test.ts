@@ -172,3 +172,32 @@ test("metric metadata is kept", () => {
   const g = new MetricsRegistry().gauge("ambit_pool_size", "Pool size.", ["peer"]);
   expect([g.name, g.help, g.type, g.labelNames]).toEqual(["ambit_pool_size", "Pool size.", "gauge", ["peer"]]);
 });
+
+// --- series() and onCollect() ---
+test("series: a held series adds to the same sample as inc() with those labels", () => {
+  const r = new MetricsRegistry();
+  const c = r.counter("c_total", "C.", ["k"]);
+  const s = c.series({ k: "a" });
+  s.value += 5;
+  c.inc({ k: "a" });
+  expect(c.value({ k: "a" })).toBe(6);
+  expect(s.labels).toEqual({ k: "a" });
+});
+
+test("series: asking creates the series at 0, so it renders before its first increment", () => {
+  const r = new MetricsRegistry();
+  r.counter("c_total", "C.", ["reason"]).series({ reason: "Error" });
+  expect(r.render()).toBe('# HELP c_total C.\n# TYPE c_total counter\nc_total{reason="Error"} 0\n');
+});
+
+test("onCollect: collectors run, in order, before every render", () => {
+  const r = new MetricsRegistry();
+  const g = r.gauge("g", "G.", []);
+  const order: string[] = [];
+  let n = 0;
+  r.onCollect(() => (order.push("first"), g.set({}, ++n)));
+  r.onCollect(() => order.push("second"));
+  expect(r.render()).toContain("g 1");
+  expect(r.render()).toContain("g 2");
+  expect(order).toEqual(["first", "second", "first", "second"]);
+});

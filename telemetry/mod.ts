@@ -3,3 +3,5 @@ export * from "./metrics.ts";
 export * from "./logger.ts";
 export * from "./tcp_metrics.ts";
 export * from "./build_info.ts";
+export * from "./process_metrics.ts";
+export * from "./prometheus_scrape_config.ts";

@@ -51,7 +51,8 @@ spec: {selector: {app: echo}, ports: [{name: http, port: 80, targetPort: http}]}
 
 const echo = http.createServer((req, res) => res.end(`echo answers ${req.url}\n`));
 await new Promise<void>((r) => echo.listen(8080, ip.echo, () => r()));
-const cp = await startTestControlplane(["--max-cert-ttl", String(MAX_TTL)]);
+const metricsAt = `${loopbackAddress()}:15014`;
+const cp = await startTestControlplane(["--max-cert-ttl", String(MAX_TTL), "--metrics-listen", metricsAt]);
 assert.equal((await cp.apply(meshYaml() + "---" + serviceYaml)).status, 200);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
 const a = mesh.nodes["node-a"]!;
@@ -187,6 +188,25 @@ spec: {hosts: ["tame.example"], addresses: ["240.1.0.2"], ports: [{number: 80, n
   assert.deepEqual(nack.failedResources, ["demo/*.wild.example"]);
   assert.match(nack.message, /wildcard/);
   assert.equal((await cp.del(wildcard)).status, 200);
+});
+
+test("promtool finds no parse errors in the controlplane's /metrics (pilot's names) nor in an xDS-fed ztunnel's (the xDS series)", async () => {
+  const cpMetrics = await fetch(`http://${metricsAt}/metrics`).then((r) => r.text());
+  const nodeMetrics = await a.metrics();
+  for (const text of [cpMetrics, nodeMetrics]) {
+    const r = await runCommand("promtool", ["check", "metrics"], { input: text });
+    assert.notEqual(r.code, 1, r.stdout + r.stderr);
+  }
+  assert.match(cpMetrics, /^istio_build\{component="pilot",tag="[^"]+"\} 1$/m);
+  assert.match(cpMetrics, /^pilot_xds\{version="[^"]+"\} 2$/m);
+  assert.match(cpMetrics, /^pilot_xds_pushes\{type="workload"\} [1-9]/m);
+  assert.match(cpMetrics, /^pilot_total_xds_rejects\{type="service"\} [1-9]/m, "the NACK above (of a Service) is counted");
+  assert.match(cpMetrics, /^process_resident_memory_bytes [1-9]/m);
+  assert.match(nodeMetrics, /^istio_xds_message_total\{url="ambit\.dev\/v1\/Workload"\} [1-9]/m);
+  assert.match(nodeMetrics, /^istio_xds_connection_terminations_total\{reason="ConnectionError"\} \d+$/m);
+  assert.match(nodeMetrics, /^workload_manager_active_proxy_count 1$/m);
+  assert.match(nodeMetrics, /^workload_manager_pending_proxy_count 0$/m);
+  assert.match(nodeMetrics, /^istio_tcp_sockets_open [1-9]/m);
 });
 
 test("removing the Service removes it from both ztunnels", async () => {

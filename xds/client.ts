@@ -10,6 +10,19 @@ export interface ApplyResult {
   readonly failed: readonly { readonly name: string; readonly message: string }[];
 }
 
+/**
+ * Why a stream ended, in ztunnel's words (its istio_xds_connection_terminations_total
+ * `reason`): it never opened, it broke, the server ended it, or this client replaced it.
+ */
+export const XDS_TERMINATION_REASONS = ["ConnectionError", "Error", "Complete", "Reconnect"] as const;
+export type XdsTerminationReason = (typeof XDS_TERMINATION_REASONS)[number];
+
+/** Hooks for metrics: each message as it arrives, each stream as it ends. */
+export interface XdsClientObserver {
+  message?(typeUrl: TypeUrl, bytes: number): void;
+  terminated?(reason: XdsTerminationReason): void;
+}
+
 /** Options for {@link DeltaXdsClient}. */
 export interface XdsClientOptions {
   readonly url: string;
@@ -19,6 +32,7 @@ export interface XdsClientOptions {
   /** Applies one response; the resources it does not list as failed count as applied. */
   readonly apply: (typeUrl: TypeUrl, resources: readonly XdsResource[], removed: readonly string[]) => ApplyResult;
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
+  readonly observer?: XdsClientObserver;
   readonly backoff?: BackoffOptions;
   /** Extra request headers on the stream and its ACKs (a waypoint's bearer token). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -74,8 +88,12 @@ export class DeltaXdsClient {
   async run(): Promise<void> {
     let attempt = 0;
     while (!this.#stopped) {
-      const gotResponse = await this.#stream().catch((e: Error) => {
+      const gotResponse = await this.#stream().then((got) => {
+        this.options.observer?.terminated?.(this.#stopped ? "Reconnect" : "Complete");
+        return got;
+      }, (e: Error) => {
         this.options.onEvent?.("stream error", { error: e.message });
+        this.options.observer?.terminated?.(this.#stopped ? "Reconnect" : this.#connected ? "Error" : "ConnectionError");
         return false;
       });
       this.#connected = false;
@@ -176,7 +194,9 @@ export class DeltaXdsClient {
         for (const line of lines) {
           if (!line.trim()) continue;
           got = true;
-          await this.#onResponse(JSON.parse(line) as DeltaResponse);
+          const response = JSON.parse(line) as DeltaResponse;
+          this.options.observer?.message?.(response.typeUrl, Buffer.byteLength(line));
+          await this.#onResponse(response);
         }
         if (this.#stopped) break;
       }

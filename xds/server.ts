@@ -23,6 +23,14 @@ export interface XdsServerOptions {
   readonly onEvent?: (event: string, fields: Record<string, unknown>) => void;
   /** How often an idle stream carries an empty line, so the node notices a dead stream (default 5 s; 0: never). */
   readonly keepaliveMs?: number;
+  /** Metrics hooks: each response pushed, each NACK received. */
+  readonly observer?: XdsServerObserver;
+}
+
+/** What the server tells its metrics. */
+export interface XdsServerObserver {
+  pushed?(typeUrl: TypeUrl): void;
+  rejected?(typeUrl: TypeUrl): void;
 }
 
 /** The default interval of keepalive lines. */
@@ -167,6 +175,7 @@ export class DeltaXdsServer {
       else state.has.set(name, previous);
     }
     state.lastNack = { nonce: ack.responseNonce, message: ack.errorDetail.message, failedResources: failed, at: new Date().toISOString() };
+    this.options.observer?.rejected?.(ack.typeUrl);
     this.options.onEvent?.("NACK", { streamId: stream.id, node: stream.node.nodeName, typeUrl: ack.typeUrl, message: ack.errorDetail.message });
     return true;
   }
@@ -316,6 +325,7 @@ export class DeltaXdsServer {
       state.lastSentNonce = nonce;
       const response: DeltaResponse = { streamId: stream.id, typeUrl, nonce, systemVersionInfo: systemVersion, resources, removedResources: removed };
       stream.send?.(JSON.stringify(response));
+      this.options.observer?.pushed?.(typeUrl);
     }
   }
 }

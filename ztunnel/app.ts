@@ -26,6 +26,7 @@ import { SocksCredentials } from "./socks_credentials.ts";
 import { WorkloadListeners } from "./workload_listeners.ts";
 import { startCapture } from "./capture.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
+import { registerZtunnelMetrics } from "./ztunnel_metrics.ts";
 
 /** A running ztunnel. */
 export interface Ztunnel {
@@ -47,6 +48,12 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   let state = EMPTY_STATE;
   let loaded = false;
   let reconciling: Promise<void> = Promise.resolve();
+  const localWorkloads = () => state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE" && !w.nativeTunnel);
+  const xdsObserver = registerZtunnelMetrics(metrics.registry, () => {
+    const local = localWorkloads();
+    const served = local.filter((w) => w.addresses.length > 0 && w.addresses.every((a) => listeners.isServing(a))).length;
+    return { active: served, pending: local.length - served };
+  });
 
   const session = config.controlplane
     ? new ControlplaneSession({
@@ -124,7 +131,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   configSource?.loadInitial();
   configSource?.watch();
-  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot }) : undefined;
+  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot, observer: xdsObserver }) : undefined;
   if (xdsSource) {
     // The controlplane may be down at start: keep trying, unready until the first state is in.
     void (async () => {

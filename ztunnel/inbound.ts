@@ -5,7 +5,7 @@
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import {
-  badRequestError, deniedError, formatAuthority, type InboundTunnel, type InboundTunnelRecord, type SocketAddress, upstreamError,
+  badRequestError, type ByteCounts, deniedError, formatAuthority, type InboundTunnel, type InboundTunnelRecord, type SocketAddress, upstreamError,
 } from "../hbone/mod.ts";
 import { formatSpiffeId, parseSpiffeId, type SpiffeId } from "../identity/mod.ts";
 import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
@@ -14,6 +14,8 @@ import type { AuthorizationReport } from "./authorization_report.ts";
 import { ConnectionRecord } from "./connection_record.ts";
 import { checkDestination, type DestinationRules } from "./destination_guard.ts";
 import type { RefusalReport } from "./refusal_report.ts";
+import { identityOf } from "./outbound_request.ts";
+import { backedServices, guessInboundService } from "./traffic_labels.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
@@ -37,6 +39,8 @@ export interface InboundDeps {
 export interface AdmittedConnection {
   readonly upstream: net.Socket;
   readonly workload: Workload;
+  /** The copy's live byte counts (source side as `sent`): whoever copies must count into these. */
+  readonly bytes: ByteCounts;
   finish(sent: number, received: number, error?: string): void;
 }
 
@@ -51,6 +55,10 @@ interface InboundContext {
   readonly baggage?: Readonly<Record<string, string>>;
   /** The `forwarded` header's original source; trusted only from a waypoint of the destination. */
   readonly forwardedFor?: string;
+  /** The service hostname the source says it was reaching (`forwarded` host, or the source's own decision). */
+  readonly serviceHost?: string;
+  /** Live byte counts of the copy, when the copier made them already (the HBONE server does). */
+  readonly bytes?: ByteCounts;
   readonly protocol: "hbone" | "local" | "plaintext";
 }
 
@@ -69,6 +77,8 @@ export class Inbound {
       arrivedOn: tunnel.local.address,
       baggage: tunnel.baggage,
       ...(tunnel.forwarded.for ? { forwardedFor: tunnel.forwarded.for } : {}),
+      serviceHost: tunnel.forwarded.host,
+      bytes: tunnel.bytes,
       protocol: "hbone",
     });
     this.#byTunnel.set(tunnel, admitted);
@@ -83,8 +93,9 @@ export class Inbound {
   };
 
   /** Same-node hand-off from this ztunnel's outbound path: no TLS, the same checks. */
-  openLocal(source: Workload, sourceIdentity: SpiffeId, client: SocketAddress, destination: SocketAddress): Promise<AdmittedConnection> {
-    return this.admit({ peerIdentity: sourceIdentity, peer: { address: source.addresses[0] ?? client.address, port: client.port }, destination, protocol: "local" });
+  openLocal(source: Workload, sourceIdentity: SpiffeId, client: SocketAddress, destination: SocketAddress, serviceHost?: string): Promise<AdmittedConnection> {
+    const peer = { address: source.addresses[0] ?? client.address, port: client.port };
+    return this.admit({ peerIdentity: sourceIdentity, peer, destination, serviceHost, protocol: "local" });
   }
 
   /** A plaintext connection (port 15006): no identity, the same policy checks. */
@@ -165,12 +176,14 @@ export class Inbound {
       throw deniedError(`${who} may not reach ${formatAuthority(ctx.destination)}: ${decision.policy ? `denied by ${decision.policy}` : "no ALLOW policy matches"}`);
     }
     const upstream = await this.#connect(ctx.destination);
+    const bytes = ctx.bytes ?? { sent: 0, received: 0 };
+    const service = guessInboundService(backedServices(workload, (ns, host) => state.findService(ns, host)), ctx.destination.port, ctx.serviceHost);
     const record = new ConnectionRecord({
-      direction: "inbound",
+      reporter: "destination",
       source: { address: ctx.peer, workload: state.findWorkload(ctx.peer.address), identity: ctx.peerIdentity, baggage: ctx.baggage },
-      destination: { address: ctx.destination, workload, identity: undefined },
+      destination: { address: ctx.destination, workload, service, identity: identityOf(workload) },
       mutualTls: ctx.protocol !== "plaintext",
-    }, this.deps.metrics, this.deps.log);
+    }, this.deps.metrics, this.deps.log, bytes);
     const tracked = this.deps.tracker.add({
       direction: "inbound",
       source: ctx.peer,
@@ -182,6 +195,7 @@ export class Inbound {
     return {
       upstream,
       workload,
+      bytes,
       finish: (sent, received, error) => {
         record.finish({ sent, received, error });
         tracked.release();

@@ -13,9 +13,10 @@ import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
 import type { Workload } from "../xds/resources.ts";
 import type { CertificateManager } from "./certificates.ts";
 import { ConnectionRecord } from "./connection_record.ts";
+import { backedServices, guessInboundService } from "./traffic_labels.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import type { DestinationRules } from "./destination_guard.ts";
-import type { Inbound } from "./inbound.ts";
+import type { AdmittedConnection, Inbound } from "./inbound.ts";
 import { RoundRobin } from "./load_balancer.ts";
 import { buildRequest, identityOf, type OutboundRequest, type RefusalReason } from "./outbound_request.ts";
 import type { RefusalReport } from "./refusal_report.ts";
@@ -52,7 +53,8 @@ const REFUSAL_REPLY: Record<RefusalReason, SocksReplyCode> = {
 interface Upstream {
   readonly stream: Duplex;
   readonly peerIdentity?: SpiffeId;
-  readonly finishInbound?: (sent: number, received: number, error?: string) => void;
+  /** The same-node hand-off: the destination side's record, fed by this copy. */
+  readonly local?: AdmittedConnection;
 }
 
 /** The outbound path of one ztunnel. */
@@ -92,19 +94,23 @@ export class Outbound {
       return { reply: replyFor(e), message };
     }
     const sourceIdentity = identityOf(source);
+    const dw = decision.workload;
     const destination = {
       address: decision.target,
       hboneAddress: decision.protocol === "hbone" ? decision.hboneAddress : undefined,
-      workload: decision.workload,
-      service: decision.service,
-      identity: upstream.peerIdentity ?? (decision.workload && decision.protocol === "local" ? identityOf(decision.workload) : undefined),
+      workload: dw,
+      // Addressed to a workload directly: the service guessed as the destination side guesses it, so both reporters agree.
+      service: decision.service ?? (dw ? guessInboundService(backedServices(dw, (ns, host) => state.findService(ns, host)), decision.target.port) : undefined),
+      identity: upstream.peerIdentity ?? (dw && decision.protocol === "local" ? identityOf(dw) : undefined),
     };
+    // The copy counts into these; a same-node hand-off shares them with its destination-side record.
+    const bytes = upstream.local?.bytes ?? { sent: 0, received: 0 };
     const record = new ConnectionRecord({
-      direction: "outbound",
+      reporter: "source",
       source: { address: client, workload: source, identity: sourceIdentity },
       destination,
       mutualTls: decision.protocol !== "passthrough",
-    }, this.deps.metrics, this.deps.log);
+    }, this.deps.metrics, this.deps.log, bytes);
     const tracked = this.deps.tracker.add({
       direction: "outbound",
       source: client,
@@ -116,9 +122,10 @@ export class Outbound {
     }, () => upstream.stream.destroy());
     return {
       upstream: upstream.stream,
+      bytes,
       onClosed: (r) => {
         record.finish({ sent: r.sent, received: r.received, error: r.error?.message });
-        upstream.finishInbound?.(r.sent, r.received, r.error?.message);
+        upstream.local?.finish(r.sent, r.received, r.error?.message);
         tracked.release();
       },
     };
@@ -144,8 +151,8 @@ export class Outbound {
         return { stream: tunnel.stream, peerIdentity: tunnel.peerIdentity };
       }
       case "local": {
-        const admitted = await this.deps.inbound.openLocal(source, sourceIdentity, client, decision.target);
-        return { stream: admitted.upstream, peerIdentity: identityOf(decision.workload), finishInbound: admitted.finish };
+        const admitted = await this.deps.inbound.openLocal(source, sourceIdentity, client, decision.target, decision.service?.hostname);
+        return { stream: admitted.upstream, peerIdentity: identityOf(decision.workload), local: admitted };
       }
       case "passthrough":
         return { stream: await dial(decision.target, this.deps.connectTimeoutMs) };

@@ -51,10 +51,10 @@ export class PlaintextListener {
       socket.destroy();
       return;
     }
-    if (rest.length > 0) admitted.upstream.write(rest);
+    if (rest.length > 0) socket.unshift(rest);
     socket.resume();
-    const result = await copyBidirectional(socket, admitted.upstream);
-    admitted.finish(result.sent + rest.length, result.received, result.error?.message);
+    const result = await copyBidirectional(socket, admitted.upstream, admitted.bytes);
+    admitted.finish(result.sent, result.received, result.error?.message);
   }
 
   /** Reads an optional PROXY header (up to 1 s); returns the port and any bytes read beyond it. */

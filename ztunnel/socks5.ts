@@ -4,13 +4,15 @@
 // its secret) — then hands the destination to the outbound path and copies bytes.
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
-import { copyBidirectional, type CopyResult, type SocketAddress } from "../hbone/mod.ts";
+import { type ByteCounts, copyBidirectional, type CopyResult, type SocketAddress } from "../hbone/mod.ts";
 import { formatPasswordStatus, parsePasswordRequest } from "./socks5_password.ts";
 import { formatMethodSelection, formatReply, type Parsed, parseGreeting, parseRequest, type SocksReplyCode, SocksReply, type SocksRequest } from "./socks5_protocol.ts";
 
 /** An outbound connection the handler has opened, ready for bytes. */
 export interface OutboundSession {
   readonly upstream: Duplex;
+  /** Where the copy counts its bytes (client side as `sent`), read live by metrics. */
+  readonly bytes?: ByteCounts;
   /** Called once, when both directions are done. */
   readonly onClosed: (result: CopyResult) => void;
 }
@@ -138,7 +140,7 @@ export class Socks5Listener {
     socket.write(formatReply(SocksReply.succeeded, bound.localAddress ? { address: bound.localAddress, port: bound.localPort ?? 0 } : undefined));
     if (rest.length > 0) socket.unshift(rest);
     socket.resume();
-    outcome.onClosed(await copyBidirectional(socket, outcome.upstream));
+    outcome.onClosed(await copyBidirectional(socket, outcome.upstream, outcome.bytes));
   }
 }
 

@@ -2,7 +2,7 @@
 // resources are checked one by one (NACKing, by name, what cannot be applied)
 // and assembled into the same DataPlaneSnapshot the local file produces.
 import { randomUUID } from "node:crypto";
-import { DeltaXdsClient } from "../xds/client.ts";
+import { DeltaXdsClient, type XdsClientObserver } from "../xds/client.ts";
 import { ALL_TYPE_URLS, TYPE_URLS, type TypeUrl, type XdsResource } from "../xds/protocol.ts";
 import { authorizationSchema, checkResource, serviceSchema, trustBundleSchema, workloadSchema } from "../xds/resource_schemas.ts";
 import type { Authorization, DataPlaneSnapshot, Service, Workload } from "../xds/resources.ts";
@@ -22,6 +22,8 @@ export interface XdsConfigSourceOptions {
   readonly address: string;
   readonly log: Logger;
   readonly onSnapshot: (snapshot: DataPlaneSnapshot) => void;
+  /** Metrics hooks, shared by every client this source makes. */
+  readonly observer?: XdsClientObserver;
 }
 
 /** Keeps this node's state in sync with the controlplane. */
@@ -62,6 +64,7 @@ export class XdsConfigSource {
       types: ALL_TYPE_URLS,
       apply: (type, resources, removed) => this.#apply(type, resources, removed),
       onEvent: (event, fields) => this.options.log.info("xds", event, fields),
+      observer: this.options.observer,
       // A renewed node certificate means a new client; it resumes from what the old one held.
       initialVersions: previous && new Map(ALL_TYPE_URLS.map((t) => [t, previous.versions(t)])),
     });

@@ -103,7 +103,7 @@ function indent(lines: readonly string[]): string {
 function summary(plan: DevPlan, children: readonly Child[], samples: boolean): string {
   const pid = (name: string) => children.find((c) => c.name === name)?.pid;
   const rows = [
-    ["controlplane", "controlplane", "-", `${plan.controlplane.devUrl} (dev, no auth), https://${plan.controlplane.listen}`, pid("controlplane")],
+    ["controlplane", "controlplane", "-", `${plan.controlplane.devUrl} (dev, no auth), https://${plan.controlplane.listen}, metrics http://${plan.controlplane.metricsListen}/metrics`, pid("controlplane")],
     ...plan.nodes.map((n) => ["ztunnel", n.name, n.name, `${n.address} (admin :15000, ready :15021)`, pid(n.name)]),
     ...plan.apps.map((a) => ["app", a.name, a.node, `${a.address}:${a.port} (SOCKS5 ${a.address}:${DEV_ADDRESSES.socksPort})`, pid(a.name)]),
     ...children.filter((c) => c.role === "waypoint").map((c) => [
@@ -120,5 +120,7 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean): s
     ...(samples ? [] : [`${cliHint()} proxy-status`]),
   ];
   return table(["ROLE", "NAME", "NODE", "ADDRESS", "PID"], rows.map((r) => r.map((c) => c === undefined ? undefined : String(c)))) +
-    `\nLogs: ${path.join(plan.logDir, "<name>.log")}\n\nTry:\n${tries.map((t) => `  ${t}\n`).join("")}`;
+    `\nLogs: ${path.join(plan.logDir, "<name>.log")}\n` +
+    `Metrics: prometheus --config.file ${plan.prometheusConfig} (Istio's ztunnel labels, so its Grafana dashboards and Kiali work unchanged)\n` +
+    `\nTry:\n${tries.map((t) => `  ${t}\n`).join("")}`;
 }

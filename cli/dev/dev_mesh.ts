@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { ControlplaneClient } from "../controlplane_client.ts";
 import { CommandError } from "../errors.ts";
 import type { Io } from "../io.ts";
+import { prometheusScrapeConfig } from "../../telemetry/mod.ts";
 import { sampleAppCommand, serviceCommand } from "./launcher.ts";
 import type { DevPlan } from "./plan.ts";
 import { ownCommandLine, readLeftovers, stillRunning, writeProcessFile } from "./process_file.ts";
@@ -51,6 +52,7 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
       name: "controlplane", role: "controlplane", logFile: log("controlplane"),
       ...serviceCommand("controlplane", [
         "--state-dir", plan.controlplane.stateDir, "--listen", plan.controlplane.listen, "--dev-listen", plan.controlplane.devListen,
+        "--metrics-listen", plan.controlplane.metricsListen,
       ]),
     }, { restartable: true });
     await step("starting the controlplane", () => waitUntil("the controlplane", () => cp.ready(), { child: controlplane, timeoutMs: options.timeoutMs }),
@@ -76,6 +78,10 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
         () => Promise.all(plan.apps.map((a, i) => waitUntil(`app ${a.name}`, () => listening(a.address, a.port), { child: apps[i]!, timeoutMs: options.timeoutMs }))),
         () => `apps listening: ${plan.apps.map((a) => `${a.name} (${a.address}:${a.port})`).join(", ")}`);
     }
+    fs.writeFileSync(plan.prometheusConfig, prometheusScrapeConfig({
+      ztunnels: plan.nodes.map((n) => ({ node: n.name, address: n.address })),
+      controlplane: plan.controlplane.metricsListen,
+    }));
     // Waypoints need their ztunnels' state (their Services' endpoints) before they are of use.
     const waypoints = new DevWaypoints(plan, supervisor, cp, io, options.timeoutMs);
     await step("starting the waypoints of the store", () => waypoints.sync(),

@@ -18,6 +18,7 @@ import * as path from "node:path";
 export const DEV_ADDRESSES = Object.freeze({
   controlplaneDev: "127.0.0.1:15010",
   controlplaneTls: "127.0.0.1:15012",
+  controlplaneMetrics: "127.0.0.1:15014",
   nodePrefix: "127.0.10.",
   appPrefix: "127.0.20.",
   appPort: 8080,
@@ -45,7 +46,9 @@ export interface DevApp {
 
 export interface DevPlan {
   readonly stateDir: string;
-  readonly controlplane: { readonly stateDir: string; readonly devListen: string; readonly listen: string; readonly devUrl: string };
+  readonly controlplane: { readonly stateDir: string; readonly devListen: string; readonly listen: string; readonly devUrl: string; readonly metricsListen: string };
+  /** A Prometheus configuration scraping this mesh with Istio's labels (docs/telemetry.md). */
+  readonly prometheusConfig: string;
   readonly nodes: readonly DevNode[];
   readonly apps: readonly DevApp[];
   /** Where each process's output goes. */
@@ -84,7 +87,9 @@ export function devPlan(options: { nodes: number; samples: boolean; stateDir: st
       devListen: DEV_ADDRESSES.controlplaneDev,
       listen: DEV_ADDRESSES.controlplaneTls,
       devUrl: `http://${DEV_ADDRESSES.controlplaneDev}`,
+      metricsListen: DEV_ADDRESSES.controlplaneMetrics,
     },
+    prometheusConfig: path.join(options.stateDir, "prometheus.yml"),
     nodes,
     apps,
     logDir: path.join(options.stateDir, "logs"),

@@ -10,7 +10,10 @@ test("nodes are node-a, node-b… on 127.0.10.1, .2…", () => {
     { name: "node-b", address: "127.0.10.2" },
     { name: "node-c", address: "127.0.10.3" },
   ]);
-  expect(plan.controlplane).toEqual({ stateDir: "/s/controlplane", devListen: "127.0.0.1:15010", listen: "127.0.0.1:15012", devUrl: "http://127.0.0.1:15010" });
+  expect(plan.controlplane).toEqual({
+    stateDir: "/s/controlplane", devListen: "127.0.0.1:15010", listen: "127.0.0.1:15012", devUrl: "http://127.0.0.1:15010", metricsListen: "127.0.0.1:15014",
+  });
+  expect(plan.prometheusConfig).toBe("/s/prometheus.yml");
   expect(plan.processFile).toBe("/s/dev.json");
 });
 
