@@ -18,7 +18,11 @@ function run(cmd, args, env = {}) {
     };
     child.stdout.on("data", relay(process.stdout));
     child.stderr.on("data", relay(process.stderr));
-    child.on("close", (code) => resolve({ code, out }));
+    child.on("close", (code, signal) => {
+      // A runner killed by a signal prints no summary of its own: say which signal, so the cause can be found.
+      if (signal) console.log(`${cmd} ${args.join(" ")}: ended by ${signal}`);
+      resolve({ code: code ?? 128, out });
+    });
   });
 }
 
@@ -48,7 +52,10 @@ if (only !== "bun") {
   const m = /(\d+) passed \| (\d+) failed/.exec(r.out);
   passed += Number(m?.[1] ?? 0);
   failed += Number(m?.[2] ?? 0);
-  if (r.code !== 0 && !m) broken = true;
+  if (r.code !== 0 && !m) {
+    broken = true;
+    console.log(`deno task test:e2e exited ${r.code} without its summary${r.code > 128 ? ` (signal ${r.code - 128})` : ""}`);
+  }
   if (r.code !== 0 && Number(m?.[2] ?? 0) === 0) failed++;
 }
 if (broken) console.log("a test runner exited without its summary; counted as a failure");
