@@ -4,7 +4,7 @@ import { formatSpiffeId, type SpiffeId, sameSpiffeId, type WorkloadCertificate }
 import { HboneError, HboneStatusError } from "./errors.ts";
 import { formatAuthority, type SocketAddress } from "./headers.ts";
 import { HBONE_TLS, identityFromSubjectAltName, peerIdentityOf, tlsCredentials } from "./tls.ts";
-import { connectLean } from "./h2/bun_tls.ts";
+import { connectLean, type LeanTuning } from "./h2/bun_tls.ts";
 import { defaultHttp2Stack, type Http2Stack, type TunnelStream } from "./http2_stack.ts";
 
 /** One tunnel to open: who we are, where to, whom we expect there, and what to ask for. */
@@ -45,6 +45,8 @@ export interface ConnectionPoolOptions {
   readonly connectTimeoutMs?: number;
   /** HTTP/2 implementation. Default {@link defaultHttp2Stack}. */
   readonly http2?: Http2Stack;
+  /** Lean stack only: keepalive and limits of each connection (hbone/h2/bun_tls.ts has the defaults). */
+  readonly tuning?: LeanTuning;
 }
 
 /** Counters for tests, metrics and the admin API. */
@@ -61,6 +63,9 @@ export interface ConnectionPoolStats {
 interface ClientSession {
   request(headers: Record<string, string>, options: { endStream: boolean }): TunnelStream;
   readonly remoteSettings: { readonly maxConcurrentStreams?: number };
+  /** Lean: stream ids left; node:http2 tells the next id in `state`. */
+  readonly streamIdsLeft?: number;
+  readonly state?: { readonly nextStreamID?: number };
   readonly destroyed: boolean;
   readonly closed: boolean;
   close(): void;
@@ -98,6 +103,7 @@ export class ConnectionPool {
   readonly #idleTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #stack: Http2Stack;
+  readonly #tuning: LeanTuning | undefined;
   #nextId = 1;
   #opened = 0;
   #active = 0;
@@ -107,6 +113,7 @@ export class ConnectionPool {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#stack = options.http2 ?? defaultHttp2Stack();
+    this.#tuning = options.tuning;
   }
 
   /** The HTTP/2 implementation this pool dials with. */
@@ -165,7 +172,9 @@ export class ConnectionPool {
     const list = this.#byKey.get(key) ?? [];
     this.#byKey.set(key, list);
     const limit = (c: PooledConnection) =>
-      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams);
+      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams, c.session ? streamIdsLeft(c.session) : Infinity);
+    // A connection about to run out of stream ids takes no new tunnel; it closes once its streams end.
+    for (const c of [...list]) if (c.session && !c.closing && streamIdsLeft(c.session) <= c.reserved) this.#drop(c, false);
     const room = list.find((c) => !c.closing && c.reserved < limit(c));
     if (room) {
       room.reserved++;
@@ -238,6 +247,7 @@ export class ConnectionPool {
       localAddress: request.localAddress,
       tls: tlsCredentials(request.source),
       timeoutMs: this.#connectTimeoutMs,
+      tuning: this.#tuning,
     }).catch((cause: Error) => {
       throw new HboneError("ERR_HBONE_CONNECT", `cannot reach HBONE ${formatAuthority(request.hboneAddress)}: ${cause.message}`, { cause });
     });
@@ -294,6 +304,15 @@ export class ConnectionPool {
     if (force) conn.session.destroy();
     else if (!conn.session.closed) conn.session.close();
   }
+}
+
+const MAX_STREAM_ID = 2 ** 31 - 1;
+
+/** Streams a client session can still open before its stream ids run out (RFC 9113 5.1.1). */
+function streamIdsLeft(session: ClientSession): number {
+  if (session.streamIdsLeft !== undefined) return session.streamIdsLeft;
+  const next = session.state?.nextStreamID;
+  return next === undefined ? Infinity : Math.max(0, Math.floor((MAX_STREAM_ID - next) / 2) + 1);
 }
 
 /** The server's proven identity, if it is one the request expects. */

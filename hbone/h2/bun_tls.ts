@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Socket, TCPSocketListener } from "bun";
-import { H2Session, type FrameTransport } from "./session.ts";
+import { H2Session, type FrameTransport, type H2SessionOptions } from "./session.ts";
 import type { HeaderRecord, H2Stream } from "./stream.ts";
 
 /** PEM material for one side of mutual TLS. */
@@ -28,8 +28,19 @@ const TLS13 = "TLSv1.3";
 // HBONE's suites (MESH_REFERENCE.md); Bun offers no cipher list option, so the handshake result is checked instead.
 const HBONE_CIPHERS = new Set(["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]);
 
+/** What a lean listener or dialler may tune; the defaults are below. */
+export type LeanTuning = Omit<H2SessionOptions, "role" | "transport" | "onStream"> & {
+  /** A TLS handshake not done by then is dropped. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
+};
+
+/** ztunnel-like clocks: a PING after 10 s of silence, given up after 20 s more; a server closes a connection idle for 10 minutes. */
+const CLIENT_TUNING = { keepaliveIntervalMs: 10_000, keepaliveTimeoutMs: 20_000 } as const;
+const SERVER_TUNING = { ...CLIENT_TUNING, idleTimeoutMs: 600_000, handshakeTimeoutMs: 10_000 } as const;
+
 interface SocketState {
   session?: H2Session;
+  handshakeTimer?: ReturnType<typeof setTimeout>;
   transport?: BunSocketTransport;
   /** Bytes that arrived before the session existed; never seen, but losing the preface would be silent. */
   early?: Uint8Array[];
@@ -102,6 +113,7 @@ const handlers = {
     socket.end();
   },
   close(socket: Socket<SocketState>, error?: Error) {
+    clearTimeout(socket.data?.handshakeTimer);
     socket.data?.session?.transportClosed(error);
   },
   error(socket: Socket<SocketState>, error: Error) {
@@ -145,10 +157,12 @@ export interface LeanListenOptions {
   readonly onConnection: (facts: TlsConnectionFacts, session: H2Session) => void;
   readonly onStream: (stream: H2Stream, headers: HeaderRecord, session: H2Session) => void;
   readonly onRefused?: (error: Error) => void;
+  readonly tuning?: LeanTuning;
 }
 
 /** Listens for HBONE over Bun's TLS. Throws synchronously when the address is taken. */
 export function listenLean(options: LeanListenOptions): LeanListener {
+  const { handshakeTimeoutMs, ...tuning } = { ...SERVER_TUNING, ...options.tuning };
   const open = (tls: TlsMaterial, port: number): TCPSocketListener<SocketState> =>
     Bun.listen<SocketState>({
       hostname: options.address,
@@ -158,10 +172,16 @@ export function listenLean(options: LeanListenOptions): LeanListener {
       socket: {
         ...handlers,
         open(socket) {
-          socket.data = {};
+          // A peer that opens TCP and never finishes TLS would hold a socket forever.
+          const handshakeTimer = setTimeout(() => {
+            options.onRefused?.(new Error(`TLS handshake not done within ${handshakeTimeoutMs} ms`));
+            socket.terminate();
+          }, handshakeTimeoutMs);
+          socket.data = { handshakeTimer };
           socket.setNoDelay(true);
         },
         handshake(socket, success, authorizationError) {
+          clearTimeout(socket.data?.handshakeTimer);
           const problem = !success ? authorizationError?.message ?? "handshake failed" : tlsParametersProblem(socket);
           if (problem) {
             options.onRefused?.(new Error(problem));
@@ -170,6 +190,7 @@ export function listenLean(options: LeanListenOptions): LeanListener {
           const transport = new BunSocketTransport(socket);
           let session: H2Session | undefined;
           session = new H2Session({
+            ...tuning,
             role: "server",
             transport,
             onStream: (stream, headers) => options.onStream(stream, headers, session!),
@@ -205,6 +226,7 @@ export interface LeanConnectOptions {
   readonly localAddress?: string;
   readonly tls: TlsMaterial;
   readonly timeoutMs: number;
+  readonly tuning?: LeanTuning;
 }
 
 /**
@@ -240,7 +262,7 @@ export function connectLean(options: LeanConnectOptions): Promise<{ session: H2S
           }
           socket.setNoDelay(true);
           const transport = new BunSocketTransport(socket);
-          const session = new H2Session({ role: "client", transport });
+          const session = new H2Session({ ...CLIENT_TUNING, ...options.tuning, role: "client", transport });
           attach(socket, session, transport);
           settled = true;
           clearTimeout(timer);
