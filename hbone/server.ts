@@ -116,8 +116,8 @@ export class HboneServer {
       if (conn) void this.#onStream(stream as unknown as ServerStream, headers, conn);
       else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     });
-    // Handshake failures (no client cert, unknown CA, expired) are the peer's problem, not ours.
-    server.on("tlsClientError", () => {});
+    // Handshake failures (no client cert, unknown CA, expired) are the peer's problem, not ours: reported, never thrown.
+    server.on("tlsClientError", (e: Error) => this.options.onSessionError?.(e, local));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(local.port, local.address, () => {
