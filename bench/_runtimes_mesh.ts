@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import { loopbackAddress } from "../testing/loopback.ts";
 import { type TestNode, waitReady, workload } from "../testing/mesh.ts";
 import { startProcess } from "../testing/processes.ts";
+import { registerSocksCredentials } from "../testing/socks_credentials.ts";
 import { repoRoot } from "../testing/runtime_command.ts";
 
 /** The runtimes compared, and how each runs a TypeScript entry point. */
@@ -31,9 +32,11 @@ export async function startRuntimeMesh(runtime: keyof typeof RUNTIMES, client: s
     workloads: [workload({ name: "client", ip: client, node: "node-a" }), workload({ name: "sink", ip: sink, node: "node-b" })],
     services: [],
   }));
+  registerSocksCredentials(path.join(dir, "socks"));
   const nodes = ["node-a", "node-b"].map((name): TestNode => {
     const address = loopbackAddress();
-    const [cmd, args] = RUNTIMES[runtime]("ztunnel/main.ts", ["--node", name, "--address", address, "--local-config", configFile, "--ca-dir", path.join(dir, "ca")]);
+    const [cmd, args] = RUNTIMES[runtime]("ztunnel/main.ts", ["--node", name, "--address", address, "--local-config", configFile, "--ca-dir", path.join(dir, "ca"),
+      "--socks-credentials-dir", path.join(dir, "socks")]);
     return {
       name,
       address,

@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { loopbackAddress } from "../testing/loopback.ts";
 import { workload } from "../testing/mesh.ts";
 import { socksConnect } from "../testing/socks.ts";
+import { registerSocksCredentials } from "../testing/socks_credentials.ts";
 import { pushBytes } from "./_measure.ts";
 
 const root = path.join(import.meta.dirname, "..");
@@ -27,7 +28,9 @@ const ztunnel = (node: string, address: string) =>
     "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${path.join(work, node)}`,
     "run", path.join(root, "ztunnel/main.ts"), "--node", node, "--address", address,
     "--local-config", path.join(work, "mesh.yaml"), "--ca-dir", path.join(work, "ca"), "--log-level", "warn", "--drain-seconds", "1",
+    "--socks-credentials-dir", path.join(work, "socks"),
   ], { stdio: "inherit" });
+registerSocksCredentials(path.join(work, "socks"));
 const procs = [ztunnel("node-a", ip.a), ztunnel("node-b", ip.b)];
 for (const address of [ip.a, ip.b]) {
   for (;;) {

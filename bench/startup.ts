@@ -30,7 +30,7 @@ export async function bench(): Promise<string> {
   fs.writeFileSync(configFile, stringify({ workloads: [workload({ name: "app", ip: workloadIp, node: "node-a" })], services: [] }));
   const ztunnel = (command: string[]) => () => {
     const address = loopbackAddress(); // its own each start: no listener meets the last one's closing sockets
-    const args = ["--node", "node-a", "--address", address, "--local-config", configFile, "--ca-dir", path.join(dir, "ca")];
+    const args = ["--node", "node-a", "--address", address, "--local-config", configFile, "--ca-dir", path.join(dir, "ca"), "--socks-credentials-dir", path.join(dir, "socks")];
     return timeToReady(command[0]!, [...command.slice(1), ...args], http1Probe(address, 15021, "/healthz/ready"));
   };
   // The controlplane with a state directory it has seen before (CA and admin token on disk, empty store): a restart.

@@ -61,6 +61,9 @@ const INVALID_CASES: InvalidCase[] = [
   { file: "list_with_bad_item.json", document: 1, object: "Service bookinfo/ratings", field: "items[1].spec.ports[0].protocol", message: /must be one of TCP, UDP, SCTP, not "HTTP"/ },
   { file: "json_array_bad_item.json", document: 1, object: "ServiceAccount bookinfo/bookinfo_reviews", field: "[1].metadata.name", message: /must be a DNS subdomain/ },
   { file: "pod_bad_pod_ip.yaml", document: 1, object: "Pod bookinfo/ratings-v1-7c9bd4b87f-2xjrv", field: "status.podIP", message: /"10.244.1.300" must be an IP address/ },
+  // A service account name ends up in the SPIFFE id: a '/' in it would name another identity.
+  { file: "pod_bad_service_account.yaml", document: 1, object: "Pod bookinfo/ratings-v1-7c9bd4b87f-2xjrv", field: "spec.serviceAccountName", message: /"..\/..\/ns\/istio-system\/sa\/istiod" must be a DNS subdomain/ },
+  { file: "workload_entry_bad_service_account.yaml", document: 1, object: "WorkloadEntry bookinfo/details-svc", field: "spec.serviceAccount", message: /"Details_Legacy" must be a DNS subdomain/ },
   { file: "workload_entry_bad_address.yaml", document: 1, object: "WorkloadEntry bookinfo/details-svc", field: "spec.address", message: /"2.2.2.256" must be an IP address, a hostname/ },
   { file: "service_entry_bad_resolution.yaml", document: 1, object: "ServiceEntry default/external-svc-https", field: "spec.resolution", message: /not "DYNAMIC_DNS"/ },
   { file: "service_entry_without_hosts.yaml", document: 1, object: "ServiceEntry default/external-svc", field: "spec.hosts", message: /^required$/ },

@@ -12,6 +12,13 @@ export function renewalDelayMs(notBefore: Date, notAfter: Date, now: number, rec
   return Math.max(0, halfLife - now);
 }
 
+/**
+ * The longest delay a timer can take: setTimeout stores it in a signed 32-bit
+ * int, and a longer one fires at once (a 90-day certificate's 45-day half life
+ * would renew in a tight loop). Longer waits are taken in steps of this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Backoff tuning for failed renewals. */
 export interface BackoffOptions {
   readonly baseMs: number;
@@ -39,7 +46,18 @@ export interface RenewerOptions {
   readonly onCertificate: (cert: WorkloadCertificate) => void;
   readonly onError?: (error: unknown, attempt: number) => void;
   readonly backoff?: BackoffOptions;
+  /** Replaced in tests, to step through waits longer than a timer can take. */
+  readonly timers?: Timers;
 }
+
+/** The clock and timer a renewer uses. */
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): ReturnType<typeof setTimeout>;
+  clearTimeout(timer: ReturnType<typeof setTimeout> | undefined): void;
+}
+
+const SYSTEM_TIMERS: Timers = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t) };
 
 /**
  * Keeps one identity's certificate fresh: renews at half life, retries failures
@@ -77,20 +95,28 @@ export class CertificateRenewer {
   /** Cancels the next renewal. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    (this.options.timers ?? SYSTEM_TIMERS).clearTimeout(this.#timer);
   }
 
   #accept(cert: WorkloadCertificate): void {
     this.#current = cert;
     this.options.onCertificate(cert);
-    this.#schedule(renewalDelayMs(cert.notBefore, cert.notAfter, Date.now(), Date.now()), 0);
+    const now = (this.options.timers ?? SYSTEM_TIMERS).now();
+    this.#schedule(renewalDelayMs(cert.notBefore, cert.notAfter, now, now), 0);
   }
 
   #schedule(delayMs: number, attempt: number): void {
     if (this.#stopped) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#renew(attempt), delayMs);
-    (this.#timer as { unref?: () => void }).unref?.();
+    const timers = this.options.timers ?? SYSTEM_TIMERS;
+    timers.clearTimeout(this.#timer);
+    const dueAt = timers.now() + delayMs;
+    const arm = () => {
+      if (this.#stopped) return;
+      const left = dueAt - timers.now();
+      this.#timer = timers.setTimeout(() => (left > MAX_TIMER_MS ? arm() : void this.#renew(attempt)), Math.max(0, Math.min(left, MAX_TIMER_MS)));
+      (this.#timer as { unref?: () => void }).unref?.();
+    };
+    arm();
   }
 
   async #renew(attempt: number): Promise<void> {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CertificateAuthority } from "./certificate_authority.ts";
-import { backoffDelayMs, CertificateRenewer, renewalDelayMs } from "./renewal.ts";
+import { backoffDelayMs, CertificateRenewer, MAX_TIMER_MS, renewalDelayMs } from "./renewal.ts";
 import { spiffeId } from "./spiffe.ts";
 import type { WorkloadCertificate } from "./workload_certificate.ts";
 
@@ -53,4 +53,35 @@ test("a renewer renews before expiry and keeps the old certificate while the CA 
   expect(seen[0]).toBe(first);
   expect(seen.length).toBeGreaterThanOrEqual(2);
   expect(calls).toBeGreaterThanOrEqual(4); // first + two failures + a successful retry
+});
+
+test("a half life beyond a timer's 2^31 ms is waited out in steps, not renewed at once", async () => {
+  const ca = await CertificateAuthority.loadOrCreate({ dir: fs.mkdtempSync(path.join(os.tmpdir(), "ambit-renew-")), trustDomain: "cluster.local" });
+  const cert = await ca.issue(spiffeId("cluster.local", "default", "sleep"), 3600);
+  const day = 86_400_000;
+  let now = 1_000_000;
+  const armed: { fn: () => void; ms: number }[] = [];
+  let issued = 0;
+  const renewer = new CertificateRenewer({
+    // A 90-day certificate: renewal is due in 45 days, about 1.8 timer lifetimes.
+    issue: async () => (issued++, { ...cert, notBefore: new Date(now), notAfter: new Date(now + 90 * day) }),
+    onCertificate: () => {},
+    timers: {
+      now: () => now,
+      setTimeout: (fn, ms) => (armed.push({ fn, ms }), 0 as unknown as ReturnType<typeof setTimeout>),
+      clearTimeout: () => {},
+    },
+  });
+  await renewer.start();
+  expect(issued).toBe(1);
+  expect(armed.map((a) => a.ms)).toEqual([MAX_TIMER_MS]);
+  now += MAX_TIMER_MS;
+  armed[0]!.fn();
+  expect(issued).toBe(1);
+  expect(armed[1]!.ms).toBe(45 * day - MAX_TIMER_MS);
+  now += armed[1]!.ms;
+  armed[1]!.fn();
+  await Promise.resolve();
+  expect(issued).toBe(2);
+  renewer.stop();
 });

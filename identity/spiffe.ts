@@ -14,6 +14,13 @@ const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SERVICE_ACCOUNT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
+/** True for a name a SPIFFE id can carry as its namespace (a DNS label). */
+export const isNamespaceName = (s: string): boolean => NAMESPACE.test(s);
+/** True for a name a SPIFFE id can carry as its service account (a DNS subdomain's characters). */
+export const isServiceAccountName = (s: string): boolean => SERVICE_ACCOUNT.test(s);
+/** True for a trust domain a SPIFFE id can carry. */
+export const isTrustDomain = (s: string): boolean => TRUST_DOMAIN.test(s);
+
 function invalid(input: string, part: string, why: string): IdentityError {
   return new IdentityError("ERR_SPIFFE_ID_INVALID", `invalid SPIFFE id "${input}": ${part} ${why}`);
 }

@@ -6,6 +6,7 @@ import { loopbackAddress } from "./loopback.ts";
 import { testNode, waitReady, type TestNode } from "./mesh.ts";
 import { startProcess, type TestProcess } from "./processes.ts";
 import { runtimeCommand } from "./runtime_command.ts";
+import { registerSocksCredentials } from "./socks_credentials.ts";
 
 /** A controlplane process started for a test, with an admin client. */
 export interface TestControlplane {
@@ -73,20 +74,25 @@ export async function startTestControlplane(extraArgs: string[] = [], stateDir =
 }
 
 /** Starts ztunnels that join `cp` with fresh join tokens. */
-export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], extraArgs: string[] = []): Promise<{ nodes: Record<string, TestNode>; stop(): Promise<void> }> {
+export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], extraArgs: string[] = []): Promise<{ nodes: Record<string, TestNode>; socksDir: string; stop(): Promise<void> }> {
   const nodes: Record<string, TestNode> = {};
+  const socksDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-socks-"));
+  const forgetCredentials = registerSocksCredentials(socksDir);
   for (const name of nodeNames) {
     const address = loopbackAddress();
     const token = await cp.token(name);
     const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
-      "--node", name, "--address", address, "--controlplane", cp.url, "--join-token", token, "--controlplane-ca", cp.rootCertFile, ...extraArgs,
+      "--node", name, "--address", address, "--controlplane", cp.url, "--join-token", token, "--controlplane-ca", cp.rootCertFile,
+      "--socks-credentials-dir", socksDir, ...extraArgs,
     ]);
     nodes[name] = testNode(name, address, startProcess(cmd, args));
   }
   await Promise.all(Object.values(nodes).map((n) => waitReady(n)));
   return {
     nodes,
+    socksDir,
     stop: async () => {
+      forgetCredentials();
       for (const n of Object.values(nodes)) n.proc.kill("SIGKILL");
       await Promise.all(Object.values(nodes).map((n) => n.proc.exited));
     },

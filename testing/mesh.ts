@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { loopbackAddress } from "./loopback.ts";
+import { registerSocksCredentials } from "./socks_credentials.ts";
 import { startProcess, type TestProcess } from "./processes.ts";
 import { runtimeCommand } from "./runtime_command.ts";
 
@@ -22,6 +23,8 @@ export interface TestMesh {
   readonly dir: string;
   readonly configFile: string;
   readonly caDir: string;
+  /** Where the ztunnels write their workloads' SOCKS5 credentials. */
+  readonly socksDir: string;
   readonly nodes: Record<string, TestNode>;
   /** Replaces the config file (atomically, by rename). */
   writeConfig(config: unknown): void;
@@ -33,6 +36,8 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-mesh-"));
   const configFile = path.join(dir, "mesh.yaml");
   const caDir = path.join(dir, "ca");
+  const socksDir = path.join(dir, "socks");
+  const forgetCredentials = registerSocksCredentials(socksDir);
   const writeConfig = (c: unknown) => {
     const tmp = `${configFile}.tmp`;
     fs.writeFileSync(tmp, typeof c === "string" ? c : stringify(c));
@@ -42,7 +47,7 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
   const nodes: Record<string, TestNode> = {};
   for (const name of nodeNames) {
     const address = loopbackAddress();
-    const [cmd, args] = runtimeCommand("ztunnel/main.ts", ["--node", name, "--address", address, "--local-config", configFile, "--ca-dir", caDir, ...extraArgs]);
+    const [cmd, args] = runtimeCommand("ztunnel/main.ts", ["--node", name, "--address", address, "--local-config", configFile, "--ca-dir", caDir, "--socks-credentials-dir", socksDir, ...extraArgs]);
     nodes[name] = testNode(name, address, startProcess(cmd, args));
   }
   await Promise.all(Object.values(nodes).map((n) => waitReady(n)));
@@ -50,9 +55,11 @@ export async function startMesh(nodeNames: string[], config: unknown, extraArgs:
     dir,
     configFile,
     caDir,
+    socksDir,
     nodes,
     writeConfig,
     stop: async () => {
+      forgetCredentials();
       for (const n of Object.values(nodes)) n.proc.kill("SIGKILL");
       await Promise.all(Object.values(nodes).map((n) => n.proc.exited));
     },

@@ -9,7 +9,7 @@ import { createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri
 import { x509 } from "../identity/_x509.ts";
 import { Http2Client } from "../runtime/mod.ts";
 import {
-  afterAll, loopbackAddress, readAll, repoRoot, runCommand, socksConnect, startTestControlplane, startXdsMesh, test,
+  afterAll, loopbackAddress, readAll, repoRoot, runCommand, socksConnect, socksUrl, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
 
 const ip = { sleep: loopbackAddress(), echo: loopbackAddress() };
@@ -62,7 +62,7 @@ afterAll(async () => {
   echo.close();
 });
 
-const curl = (url: string) => runCommand("curl", ["-sS", "--max-time", "5", "--socks5-hostname", `${ip.sleep}:15080`, url]);
+const curl = (url: string) => runCommand("curl", ["-sS", "--max-time", "5", "-x", socksUrl(ip.sleep), url]);
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -8,9 +8,10 @@
 import * as assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, repoRoot, runCommand, runtime, runtimeCommand, test } from "../testing/mod.ts";
+import { afterAll, repoRoot, runCommand, runtime, runtimeCommand, socksConnect, test } from "../testing/mod.ts";
 
 const READY = /Ambit dev mesh is ready/;
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-dev-"));
@@ -112,7 +113,7 @@ test(`${runtime === "bun" ? "npm run dev" : "deno run cli/main.ts dev"}: ready l
   const tries = dev.lines.slice(dev.lines.indexOf("Try:") + 1).filter((l) => l.startsWith("  ")).map((l) => l.trim());
   const curl = tries.find((t) => t.startsWith("curl "))!;
   const inspect = tries.find((t) => !t.startsWith("curl "))!;
-  assert.equal(curl, "curl --socks5-hostname 127.0.20.1:15080 http://hello.demo.svc.cluster.local/");
+  assert.equal(curl, `curl -x "$(cat ${path.join(stateDir, "socks", "demo", "client")})" http://hello.demo.svc.cluster.local/`);
   const answers = new Set<string>();
   for (let i = 0; i < 4; i++) {
     const r = await runCommand("sh", ["-c", `${curl} -sS --max-time 10`]);
@@ -120,6 +121,7 @@ test(`${runtime === "bun" ? "npm run dev" : "deno run cli/main.ts dev"}: ready l
     answers.add(r.stdout);
   }
   assert.deepEqual([...answers].sort(), ["hello from v1 on node-a\n", "hello from v2 on node-b\n"]);
+  await assertOnlyTheClientSpeaksAsItself();
 
   assert.match(inspect, runtime === "bun" ? /^npx ambit / : /^deno task ambit /);
   const shown = await runCommand("sh", ["-c", inspect], { cwd: repoRoot, env: { PATH, NO_COLOR: "1" } });
@@ -137,6 +139,40 @@ test(`${runtime === "bun" ? "npm run dev" : "deno run cli/main.ts dev"}: ready l
   await interrupt(dev, [dev.child.pid!, ...startedPids(dev)]);
 }, { timeout: 180_000 });
 
+/**
+ * The client app calls through the mesh with its own credentials; nobody borrows
+ * hello-v2's identity: not with the client's credentials on hello-v2's SOCKS5, not
+ * without any, not through the client's SOCKS5 to hello-v2's, not with a PROXY
+ * header naming 15080 on a plaintext port.
+ */
+async function assertOnlyTheClientSpeaksAsItself(): Promise<void> {
+  const called = await fetch("http://127.0.20.1:8080/call?url=http://hello.demo.svc.cluster.local/");
+  assert.equal(called.status, 200, await called.clone().text());
+  assert.match(await called.text(), /^hello from v[12] on node-[ab]\n$/);
+  const own = new URL(fs.readFileSync(path.join(stateDir, "socks", "demo", "client"), "utf8").trim());
+  const clientAuth = { username: own.username, password: decodeURIComponent(own.password) };
+  const helloV2 = { address: "127.0.20.3", port: 15080 };
+  assert.deepEqual(await socksConnect({ ...helloV2, auth: clientAuth }, "hello.demo.svc.cluster.local", 80), { ok: false, reply: "auth" });
+  assert.deepEqual(await socksConnect({ ...helloV2, auth: { ...clientAuth, username: "hello-v2" } }, "hello.demo.svc.cluster.local", 80), { ok: false, reply: "auth" });
+  assert.deepEqual(await socksConnect({ ...helloV2, auth: "none" }, "hello.demo.svc.cluster.local", 80), { ok: false, reply: 0xff });
+  assert.deepEqual(await socksConnect({ address: "127.0.20.1", port: 15080, auth: clientAuth }, "127.0.20.3", 15080), { ok: false, reply: 2 });
+  // On the client: no policy selects it, so only the self-call guard stands between the header and its SOCKS5.
+  const proxied = await sendAndRead({ address: "127.0.20.1", port: 15006 }, "PROXY TCP4 127.0.20.2 127.0.20.1 40000 15080\r\n\x05\x01\x00");
+  assert.deepEqual(proxied, { received: 0, closed: true });
+}
+
+/** Sends `text` and waits for the server to close: how many bytes came back. */
+function sendAndRead(to: { address: string; port: number }, text: string): Promise<{ received: number; closed: boolean }> {
+  return new Promise((resolve) => {
+    let received = 0;
+    const socket = net.connect(to.port, to.address, () => socket.write(text));
+    const timer = setTimeout(() => (socket.destroy(), resolve({ received, closed: false })), 5_000);
+    socket.on("data", (d: Buffer) => (received += d.length));
+    socket.on("error", () => {});
+    socket.on("close", () => (clearTimeout(timer), resolve({ received, closed: true })));
+  });
+}
+
 test("a restart keeps what was applied before: the user's policy and the edited sample", async () => {
   const dev = startDev();
   await dev.waitFor(READY, 120_000);
@@ -145,7 +181,8 @@ test("a restart keeps what was applied before: the user's policy and the edited 
   assert.deepEqual(policies.map((p) => p.metadata.name).sort(), ["deny-port-9999", "hello-allow-client"]);
   assert.equal(policies.find((p) => p.metadata.name === "hello-allow-client")!.spec.rules[0].from[0].source.principals.length, 2);
   // The edit is in force: hello may now call hello.
-  const r = await runCommand("curl", ["-sS", "--max-time", "10", "--socks5-hostname", "127.0.20.2:15080", "http://hello.demo.svc.cluster.local/"]);
+  const helloV1 = fs.readFileSync(path.join(stateDir, "socks", "demo", "hello-v1"), "utf8").trim();
+  const r = await runCommand("curl", ["-sS", "--max-time", "10", "-x", helloV1, "http://hello.demo.svc.cluster.local/"]);
   assert.match(r.stdout, /^hello from v[12] on node-[ab]\n$/, r.stderr);
   await interrupt(dev, [dev.child.pid!, ...startedPids(dev)]);
 }, { timeout: 180_000 });

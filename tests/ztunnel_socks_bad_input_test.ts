@@ -1,14 +1,20 @@
 // Hostile SOCKS5 input to a real ztunnel: a corpus of malformed handshakes on a
 // workload's :15080, each refused precisely (the right SOCKS reply code, or a
-// clean close) while the listener keeps carrying traffic.
+// clean close) while the listener keeps carrying traffic. The probes authenticate
+// as the workload (RFC 1929, its credentials file) unless a case says otherwise.
 import * as assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
-import { afterAll, exchange, socksConnect, test } from "../testing/mod.ts";
+import { afterAll, exchange, socksConnect, socksCredentialsAt, test } from "../testing/mod.ts";
 import { startEchoMesh, within } from "../testing/echo_mesh.ts";
 
 const { ip, a, b, sleepSocks, alive, assertEchoes, stop } = await startEchoMesh();
 afterAll(stop);
+
+const userPass = (user: string, pass: string) => Uint8Array.of(1, user.length, ...Buffer.from(user), pass.length, ...Buffer.from(pass));
+const own = socksCredentialsAt(sleepSocks)!;
+/** The sleep workload's own username/password sub-negotiation. */
+const SLEEP_CREDENTIALS = userPass(own.username, own.password);
 
 
 interface Probe {
@@ -23,11 +29,12 @@ interface Probe {
 }
 
 /**
- * Sends `greeting`; when `request` is given, sends it once the server selects
- * "no authentication". `fin` half-closes after the last write. Gives up after
- * `waitMs` (the server's handshake timeout is 10 s, far beyond it).
+ * Sends `greeting`; once the server selects username/password, sends
+ * `credentials` (the workload's own by default); when `request` is given,
+ * sends it once the server accepts them. `fin` half-closes after the last
+ * write. Gives up after `waitMs` (the server's handshake timeout is 10 s, far beyond it).
  */
-function probe(c: { greeting: Uint8Array; request?: Uint8Array; fin?: boolean }, waitMs: number): Promise<Probe> {
+function probe(c: { greeting: Uint8Array; credentials?: Uint8Array; request?: Uint8Array; fin?: boolean }, waitMs: number): Promise<Probe> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const socket = net.connect({ host: ip.sleep, port: 15080 });
@@ -35,6 +42,7 @@ function probe(c: { greeting: Uint8Array; request?: Uint8Array; fin?: boolean },
     let ended = false;
     let error: string | undefined;
     let requested = false;
+    let authenticated = false;
     let done = false;
     const finish = (closed: boolean) => {
       if (done) return;
@@ -46,7 +54,12 @@ function probe(c: { greeting: Uint8Array; request?: Uint8Array; fin?: boolean },
     const timer = setTimeout(() => finish(false), waitMs);
     socket.on("data", (d: Buffer) => {
       received = Buffer.concat([received, d]);
-      if (c.request && !requested && received.length >= 2 && received[0] === 5 && received[1] === 0) {
+      if (!authenticated && received.length >= 2 && received[0] === 5 && received[1] === 2) {
+        authenticated = true;
+        socket.write(c.credentials ?? SLEEP_CREDENTIALS);
+        if (!c.request && c.fin) socket.end();
+      }
+      if (c.request && !requested && received.length >= 4 && received[2] === 1 && received[3] === 0) {
         requested = true;
         socket.write(c.request);
         if (c.fin) socket.end();
@@ -57,12 +70,13 @@ function probe(c: { greeting: Uint8Array; request?: Uint8Array; fin?: boolean },
     socket.on("close", () => finish(true));
     socket.on("connect", () => {
       socket.write(c.greeting);
-      if (!c.request && c.fin) socket.end();
+      if (!c.request && !c.credentials && c.fin) socket.end();
     });
   });
 }
 
 const NO_AUTH = Uint8Array.of(5, 1, 0);
+const AUTH = Uint8Array.of(5, 1, 2);
 const u16 = (n: number) => [n >> 8, n & 0xff];
 const v4 = (address: string) => address.split(".").map(Number);
 /** A request: version 5, command, reserved, then an address type and its bytes. */
@@ -81,12 +95,15 @@ const burst = (first: number) => {
 type Expect =
   | { kind: "silent-close" } // the server closes without sending a byte
   | { kind: "method"; method: number } // [5, method], then close
-  | { kind: "reply"; code: number } // [5, 0] then a 10-byte reply with `code`, then close
+  | { kind: "auth"; status: number } // [5, 2], then the username/password status [1, status], then close
+  | { kind: "reply"; code: number } // [5, 2], [1, 0], then a 10-byte reply with `code`, then close
   | { kind: "open" }; // nothing sent, still open when the client gives up
 
 interface SocksCase {
   readonly name: string;
   readonly greeting: Uint8Array;
+  /** The username/password sub-negotiation, when not the workload's own. */
+  readonly credentials?: Uint8Array;
   readonly request?: Uint8Array;
   readonly fin?: boolean;
   readonly expect: Expect;
@@ -100,35 +117,41 @@ const SOCKS_CASES: SocksCase[] = [
   { name: "SOCKS4 CONNECT (version 4 greeting)", greeting: Uint8Array.of(4, 1, ...u16(9000), ...v4(ip.echo), 0), expect: { kind: "silent-close" } },
   { name: "version 0 greeting", greeting: Uint8Array.of(0, 1, 0), expect: { kind: "silent-close" } },
   { name: "greeting with zero methods", greeting: Uint8Array.of(5, 0), expect: { kind: "silent-close" } },
-  { name: "greeting offering only username/password (0x02)", greeting: Uint8Array.of(5, 1, 2), expect: { kind: "method", method: 0xff } },
-  { name: "greeting offering GSSAPI and username/password", greeting: Uint8Array.of(5, 2, 1, 2), expect: { kind: "method", method: 0xff } },
-  { name: "greeting with 255 methods, none of them no-auth", greeting: Uint8Array.of(5, 255, ...Array.from({ length: 255 }, (_, i) => i + 1)), expect: { kind: "method", method: 0xff } },
-  { name: "truncated request (IPv4 address cut short), then FIN", greeting: NO_AUTH, request: Uint8Array.of(5, 1, 0, 1, 127, 0), fin: true, expect: { kind: "method", method: 0 } },
-  { name: "truncated request (IPv6 address cut short), then FIN", greeting: NO_AUTH, request: Uint8Array.of(5, 1, 0, 4, 0, 0, 0, 0), fin: true, expect: { kind: "method", method: 0 } },
-  { name: "request with version 4", greeting: NO_AUTH, request: req({ ver: 4, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 1 } },
-  { name: "request with a non-zero reserved byte", greeting: NO_AUTH, request: req({ rsv: 1, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 1 } },
-  { name: "BIND (command 2)", greeting: NO_AUTH, request: req({ cmd: 2, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 7 } },
-  { name: "UDP ASSOCIATE (command 3)", greeting: NO_AUTH, request: req({ cmd: 3, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 7 } },
-  { name: "command 0", greeting: NO_AUTH, request: req({ cmd: 0, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 7 } },
-  { name: "address type 2", greeting: NO_AUTH, request: req({ atyp: 2, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 8 } },
-  { name: "address type 5", greeting: NO_AUTH, request: req({ atyp: 5, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 8 } },
-  { name: "zero-length domain name", greeting: NO_AUTH, request: domain([], 80), expect: { kind: "reply", code: 4 } },
-  { name: "255-byte domain name", greeting: NO_AUTH, request: domain(ascii(`${"a".repeat(63)}.`.repeat(4).slice(0, 255)), 80), expect: { kind: "reply", code: 4 } },
-  { name: "domain name with a space", greeting: NO_AUTH, request: domain(ascii("echo default.svc.cluster.local"), 80), expect: { kind: "reply", code: 4 } },
-  { name: "domain name with non-ASCII bytes (UTF-8 é)", greeting: NO_AUTH, request: domain([...Buffer.from("éch0.default.svc.cluster.local", "utf8")], 80), expect: { kind: "reply", code: 4 } },
-  { name: "domain name with a NUL byte", greeting: NO_AUTH, request: domain([...ascii("echo"), 0, ...ascii(".default")], 80), expect: { kind: "reply", code: 4 } },
-  { name: "domain name with invalid UTF-8 (0xff 0xfe)", greeting: NO_AUTH, request: domain([0xff, 0xfe, ...ascii(".default")], 80), expect: { kind: "reply", code: 4 } },
-  { name: "unknown host no-such-host.invalid", greeting: NO_AUTH, request: domain(ascii("no-such-host.invalid"), 80), expect: { kind: "reply", code: 4 } },
-  { name: "port 0", greeting: NO_AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 0 }), expect: { kind: "reply", code: 4 } },
-  { name: "destination port 15008 (HBONE: would loop)", greeting: NO_AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 15008 }), expect: { kind: "reply", code: 2 } },
-  { name: "destination port 15001 (would loop)", greeting: NO_AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 15001 }), expect: { kind: "reply", code: 2 } },
-  { name: "destination port 15006 (would loop)", greeting: NO_AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 15006 }), expect: { kind: "reply", code: 2 } },
-  { name: "IPv6 ::1 port 15008 (would loop)", greeting: NO_AUTH, request: req({ atyp: 4, addr: [...Array(15).fill(0), 1], port: 15008 }), expect: { kind: "reply", code: 2 } },
+  { name: "greeting offering only no-auth (0x00): the workload must authenticate", greeting: NO_AUTH, expect: { kind: "method", method: 0xff } },
+  { name: "greeting offering GSSAPI only", greeting: Uint8Array.of(5, 1, 1), expect: { kind: "method", method: 0xff } },
+  { name: "greeting with 254 methods, none of them username/password", greeting: Uint8Array.of(5, 254, 0, 1, ...Array.from({ length: 252 }, (_, i) => i + 3)), expect: { kind: "method", method: 0xff } },
+  { name: "username/password of another workload (node-b's echo)", greeting: AUTH, credentials: userPass("echo", own.password), expect: { kind: "auth", status: 1 } },
+  { name: "the workload's name with a wrong password", greeting: AUTH, credentials: userPass(own.username, `${own.password.slice(0, -1)}x`), expect: { kind: "auth", status: 1 } },
+  { name: "username/password sub-negotiation with version 5", greeting: AUTH, credentials: Uint8Array.of(5, 1, 0x61, 1, 0x62), expect: { kind: "method", method: 2 } },
+  { name: "username/password with an empty password", greeting: AUTH, credentials: Uint8Array.of(1, 1, 0x61, 0), expect: { kind: "method", method: 2 } },
+  { name: "truncated username/password, then FIN", greeting: AUTH, credentials: Uint8Array.of(1, 40, 0x61), fin: true, expect: { kind: "method", method: 2 } },
+  { name: "truncated request (IPv4 address cut short), then FIN", greeting: AUTH, request: Uint8Array.of(5, 1, 0, 1, 127, 0), fin: true, expect: { kind: "auth", status: 0 } },
+  { name: "truncated request (IPv6 address cut short), then FIN", greeting: AUTH, request: Uint8Array.of(5, 1, 0, 4, 0, 0, 0, 0), fin: true, expect: { kind: "auth", status: 0 } },
+  { name: "request with version 4", greeting: AUTH, request: req({ ver: 4, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 1 } },
+  { name: "request with a non-zero reserved byte", greeting: AUTH, request: req({ rsv: 1, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 1 } },
+  { name: "BIND (command 2)", greeting: AUTH, request: req({ cmd: 2, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 7 } },
+  { name: "UDP ASSOCIATE (command 3)", greeting: AUTH, request: req({ cmd: 3, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 7 } },
+  { name: "command 0", greeting: AUTH, request: req({ cmd: 0, atyp: 1, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 7 } },
+  { name: "address type 2", greeting: AUTH, request: req({ atyp: 2, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 8 } },
+  { name: "address type 5", greeting: AUTH, request: req({ atyp: 5, addr: v4(ip.echo), port: 9000 }), expect: { kind: "reply", code: 8 } },
+  { name: "zero-length domain name", greeting: AUTH, request: domain([], 80), expect: { kind: "reply", code: 4 } },
+  { name: "255-byte domain name", greeting: AUTH, request: domain(ascii(`${"a".repeat(63)}.`.repeat(4).slice(0, 255)), 80), expect: { kind: "reply", code: 4 } },
+  { name: "domain name with a space", greeting: AUTH, request: domain(ascii("echo default.svc.cluster.local"), 80), expect: { kind: "reply", code: 4 } },
+  { name: "domain name with non-ASCII bytes (UTF-8 é)", greeting: AUTH, request: domain([...Buffer.from("éch0.default.svc.cluster.local", "utf8")], 80), expect: { kind: "reply", code: 4 } },
+  { name: "domain name with a NUL byte", greeting: AUTH, request: domain([...ascii("echo"), 0, ...ascii(".default")], 80), expect: { kind: "reply", code: 4 } },
+  { name: "domain name with invalid UTF-8 (0xff 0xfe)", greeting: AUTH, request: domain([0xff, 0xfe, ...ascii(".default")], 80), expect: { kind: "reply", code: 4 } },
+  { name: "unknown host no-such-host.invalid", greeting: AUTH, request: domain(ascii("no-such-host.invalid"), 80), expect: { kind: "reply", code: 4 } },
+  { name: "port 0", greeting: AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 0 }), expect: { kind: "reply", code: 4 } },
+  ...[15000, 15020, 15021, 15053, 15080].map((port) => ({ name: `destination port ${port} (the ztunnel's own: self-call)`, greeting: AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port }), expect: { kind: "reply" as const, code: 2 } })),
+  { name: "destination port 15008 (HBONE: would loop)", greeting: AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 15008 }), expect: { kind: "reply", code: 2 } },
+  { name: "destination port 15001 (would loop)", greeting: AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 15001 }), expect: { kind: "reply", code: 2 } },
+  { name: "destination port 15006 (would loop)", greeting: AUTH, request: req({ atyp: 1, addr: v4(ip.echo), port: 15006 }), expect: { kind: "reply", code: 2 } },
+  { name: "IPv6 ::1 port 15008 (would loop)", greeting: AUTH, request: req({ atyp: 4, addr: [...Array(15).fill(0), 1], port: 15008 }), expect: { kind: "reply", code: 2 } },
   { name: "garbage: an HTTP request instead of SOCKS", greeting: Uint8Array.from(Buffer.from("GET / HTTP/1.1\r\nHost: echo\r\n\r\n")), expect: { kind: "silent-close" } },
   { name: "garbage: a TLS ClientHello record header", greeting: Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03), expect: { kind: "silent-close" } },
   { name: "a client that connects and sends nothing (still open after 300 ms, not answered)", greeting: new Uint8Array(0), expect: { kind: "open" } },
   { name: "1 MiB of random bytes as the greeting", greeting: burst(0x16), expect: { kind: "silent-close" }, resetOk: true },
-  { name: "valid greeting, then 1 MiB of random bytes as the request", greeting: NO_AUTH, request: burst(0x00), expect: { kind: "reply", code: 1 }, resetOk: true },
+  { name: "valid greeting, then 1 MiB of random bytes as the request", greeting: AUTH, request: burst(0x00), expect: { kind: "reply", code: 1 }, resetOk: true },
 ];
 
 test(`${SOCKS_CASES.length} malformed SOCKS5 handshakes each get the right refusal or a clean close; the listener keeps serving`, async () => {
@@ -152,11 +175,12 @@ test(`${SOCKS_CASES.length} malformed SOCKS5 handshakes each get the right refus
       }
       if (e.kind === "silent-close") assert.deepEqual([...r.received], [], "expected no reply bytes");
       if (e.kind === "method") assert.deepEqual([...r.received], [5, e.method], "expected exactly the method selection");
+      if (e.kind === "auth") assert.deepEqual([...r.received], [5, 2, 1, e.status], "expected the method selection and the username/password status");
       if (e.kind === "reply") {
-        assert.deepEqual([...r.received.subarray(0, 2)], [5, 0], "method selection");
-        assert.equal(r.received.length, 12, "method selection plus one 10-byte reply");
-        assert.equal(r.received[2], 5, "reply version");
-        assert.equal(r.received[3], e.code, `reply code: want ${e.code}, got ${r.received[3]}`);
+        assert.deepEqual([...r.received.subarray(0, 4)], [5, 2, 1, 0], "method selection and username/password accepted");
+        assert.equal(r.received.length, 14, "method selection, status, plus one 10-byte reply");
+        assert.equal(r.received[4], 5, "reply version");
+        assert.equal(r.received[5], e.code, `reply code: want ${e.code}, got ${r.received[5]}`);
       }
     } catch (err) {
       failures.push(`${c.name}: ${(err as Error).message} (${got})`);

@@ -2,6 +2,7 @@
 // each one and NACKs, by name, what it cannot apply.
 import { isIP } from "node:net";
 import { z } from "zod";
+import { isNamespaceName, isServiceAccountName, isTrustDomain } from "../identity/spiffe.ts";
 import type { Authorization, Service, Workload } from "./resources.ts";
 
 const ip = z.string().refine((s) => isIP(s) !== 0, "must be an IP address");
@@ -16,14 +17,18 @@ const gateway = z.object({
   hboneMtlsPort: port,
 });
 const name = z.string().min(1);
+// The parts of the workload's SPIFFE id: a bad one must be NACKed here, not fail later when its certificate is made.
+const namespaceName = z.string().refine(isNamespaceName, "must be a Kubernetes namespace name (a DNS label)");
+const serviceAccountName = z.string().refine(isServiceAccountName, "must be a Kubernetes service account name (a DNS subdomain)");
+const trustDomain = z.string().refine(isTrustDomain, "must be a trust domain (lower-case letters, digits, '.', '-', '_')");
 
 /** A Workload as sent over xDS. */
 export const workloadSchema = z.object({
   uid: name,
   name: z.string(),
-  namespace: name,
-  serviceAccount: name,
-  trustDomain: name,
+  namespace: namespaceName,
+  serviceAccount: serviceAccountName,
+  trustDomain,
   addresses: z.array(ip),
   network: z.string(),
   node: z.string(),

@@ -12,16 +12,18 @@ import { CertificateManager, type CertificateSource, LocalCaSource } from "./cer
 import type { ZtunnelConfig } from "./config.ts";
 import { ConnectionTracker } from "./connections.ts";
 import { AuthorizationReport } from "./authorization_report.ts";
+import { reservedPortsOf } from "./destination_guard.ts";
+import { RefusalReport } from "./refusal_report.ts";
 import { Inbound } from "./inbound.ts";
-import { PlaintextListener } from "./plaintext_inbound.ts";
 import { ControlplaneSession } from "./controlplane_session.ts";
 import { LocalConfigSource } from "./local_config_source.ts";
 import { XdsConfigSource } from "./xds_config_source.ts";
 import * as fs from "node:fs";
 import { Outbound } from "./outbound.ts";
 import { identityOf } from "./outbound_request.ts";
-import { Socks5Listener } from "./socks5.ts";
-import { SocksReply } from "./socks5_protocol.ts";
+import { HostAddresses } from "./local_peer.ts";
+import { SocksCredentials } from "./socks_credentials.ts";
+import { WorkloadListeners } from "./workload_listeners.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
 
 /** A running ztunnel. */
@@ -35,12 +37,6 @@ export interface Ztunnel {
   drain(): Promise<void>;
 }
 
-interface WorkloadListeners {
-  readonly socks: Socks5Listener;
-  readonly plaintext: PlaintextListener;
-  readonly identity: string;
-}
-
 /** Starts a ztunnel from its config. */
 export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logger; certificateSource?: CertificateSource } = {}): Promise<Ztunnel> {
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
@@ -50,8 +46,6 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   let state = EMPTY_STATE;
   let loaded = false;
   let reconciling: Promise<void> = Promise.resolve();
-  const listeners = new Map<string, WorkloadListeners>();
-  const hboneAddress = (address: string) => ({ address, port: config.hbonePort });
 
   const session = config.controlplane
     ? new ControlplaneSession({
@@ -64,9 +58,11 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   const source = options.certificateSource ?? session ??
     new LocalCaSource(await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain }), config.certTtl);
-  const certificates = new CertificateManager(source, log, (cert) => rotateListeners(cert));
+  const certificates = new CertificateManager(source, log, (cert) => listeners.rotate(cert), config.connectTimeoutMs);
   const authorization = new AuthorizationReport(metrics.registry, log);
-  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization });
+  const refusals = new RefusalReport(metrics.registry, log);
+  const destinationRules = { reservedPorts: reservedPortsOf(config), allowLinkLocal: config.passthroughLinkLocal };
+  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals });
   const outbound = new Outbound({
     node: config.node,
     state: () => state,
@@ -77,6 +73,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     log,
     tracker,
     allowPassthrough: config.passthrough,
+    destinationRules,
+    refusals,
     connectTimeoutMs: config.connectTimeoutMs,
   });
   const hbone = new HboneServer({
@@ -88,58 +86,19 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     },
     onSessionError: (e, local) => log.debug("inbound", "session error", { local: local.address, error: e.message }),
   });
-
-  function rotateListeners(cert: WorkloadCertificate): void {
-    for (const [address, l] of listeners) {
-      if (l.identity === formatSpiffeId(cert.identity)) hbone.rotateCertificate(hboneAddress(address), cert);
-    }
-  }
-
-  /** Brings listeners and certificates in line with the workloads on this node. */
-  async function reconcile(): Promise<void> {
-    const local = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE");
-    const identities = local.map(identityOf).filter((id, i, all) => all.findIndex((o) => sameSpiffeId(o, id)) === i);
-    certificates.reconcile(identities);
-    const wanted = new Map(local.flatMap((w) => w.addresses.map((a) => [a, w] as const)));
-    for (const [address, l] of listeners) {
-      const w = wanted.get(address);
-      if (w && formatSpiffeId(identityOf(w)) === l.identity) continue;
-      listeners.delete(address);
-      await l.socks.stopAccepting();
-      await l.plaintext.stopAccepting();
-      await hbone.unlisten(hboneAddress(address));
-    }
-    for (const [address, workload] of wanted) {
-      if (listeners.has(address)) continue;
-      const identity = identityOf(workload);
-      const cert = await certificates.ready(identity);
-      const socks = new Socks5Listener({
-        // Looked up per connection, so a workload's changes apply without a new listener.
-        handler: (request, client) => {
-          const current = state.findWorkload(address);
-          if (!current || current.node !== config.node) {
-            return Promise.resolve({ reply: SocksReply.generalFailure, message: `no workload at ${address} on this node` });
-          }
-          return outbound.handlerFor(current)(request, client);
-        },
-        onRefused: (message, client) => log.debug("socks5", "request refused", { client: client.address, error: message }),
-      });
-      const plaintext = new PlaintextListener(address, inbound, () => state, log);
-      try {
-        await hbone.listen(hboneAddress(address), cert);
-        await socks.listen(address, config.socksPort);
-        await plaintext.listen(config.plaintextPort);
-      } catch (e) {
-        log.error("ztunnel", "cannot listen for workload", { workload: `${workload.namespace}/${workload.name}`, address, error: (e as Error).message });
-        socks.close();
-        await plaintext.stopAccepting().catch(() => {});
-        await hbone.unlisten(hboneAddress(address));
-        continue;
-      }
-      listeners.set(address, { socks, plaintext, identity: formatSpiffeId(identity) });
-      log.info("ztunnel", "serving workload", { workload: `${workload.namespace}/${workload.name}`, address, identity: formatSpiffeId(identity) });
-    }
-  }
+  const listeners = new WorkloadListeners({
+    node: config.node,
+    ports: { hbone: config.hbonePort, socks: config.socksPort, plaintext: config.plaintextPort },
+    state: () => state,
+    certificates,
+    hbone,
+    inbound,
+    outbound,
+    credentials: SocksCredentials.open(config.socksCredentialsDir),
+    hostAddresses: new HostAddresses(),
+    refusals,
+    log,
+  });
 
   function applySnapshot(snapshot: DataPlaneSnapshot): void {
     state = new ProxyState(snapshot, config.clusterDomain);
@@ -147,6 +106,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     const closed = inbound.reauthorize();
     if (closed > 0) log.info("rbac", "closed connections the new policies deny", { closed });
     log.info("ztunnel", "state updated", { workloads: snapshot.workloads.length, services: snapshot.services.length, policies: snapshot.policies.length });
+    const reconcile = () => listeners.reconcile();
     reconciling = reconciling.then(reconcile, reconcile);
   }
 
@@ -179,9 +139,11 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const notReadyReason = () => {
     if (xdsSource && !xdsSource.client?.synced) return "waiting for the first xDS response of each type";
     if (!loaded) return "no config loaded yet";
-    if (!certificates.allReady()) return "certificates pending";
-    const localAddresses = state.workloadsOnNode(config.node).filter((w) => w.tunnelProtocol === "HBONE").flatMap((w) => w.addresses);
-    if (localAddresses.some((a) => !listeners.has(a))) return "listeners starting";
+    // A workload whose certificate keeps failing (refused, or no answer within --connect-timeout-ms)
+    // is reported in the log and in /config_dump's certificates; it does not hold the node unready.
+    const starting = state.workloadsOnNode(config.node)
+      .filter((w) => w.tunnelProtocol === "HBONE" && !certificates.failing(identityOf(w)) && w.addresses.some((a) => !listeners.isServing(a)));
+    if (starting.length > 0) return `listeners starting: ${starting.map((w) => `${w.namespace}/${w.name}`).join(", ")}`;
     return undefined;
   };
 
@@ -192,13 +154,13 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       log.info("ztunnel", "draining", { open: tracker.size, deadlineSeconds: config.drainSeconds });
       configSource?.stop();
       xdsSource?.stop();
-      await Promise.all([...listeners.values()].flatMap((l) => [l.socks.stopAccepting(), l.plaintext.stopAccepting()]));
+      await listeners.stopAccepting();
       hbone.stopAccepting();
       const left = await tracker.drain(config.drainSeconds * 1000);
       if (left > 0) log.warn("ztunnel", "closing connections still open at the drain deadline", { open: left });
       tracker.closeWhere(() => true);
       hbone.close();
-      for (const l of listeners.values()) l.socks.close();
+      listeners.close();
       pool.close();
       certificates.stop();
       await Promise.all(servers.map((s) => s.stop()));

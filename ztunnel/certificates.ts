@@ -30,12 +30,17 @@ export interface CertificateInfo {
 
 /** Keeps a fresh certificate for every identity present on the node. */
 export class CertificateManager {
-  readonly #renewers = new Map<string, { renewer: CertificateRenewer; first: Promise<WorkloadCertificate> }>();
+  readonly #renewers = new Map<string, { renewer: CertificateRenewer; first: Promise<WorkloadCertificate>; health: { failures: number } }>();
 
+  /**
+   * `issueTimeoutMs` bounds each request: a CA that never answers counts as a
+   * failure (and a retry), so the identity shows as failing instead of pending forever.
+   */
   constructor(
     private readonly source: CertificateSource,
     private readonly log: Logger,
     private readonly onCertificate: (cert: WorkloadCertificate) => void = () => {},
+    private readonly issueTimeoutMs = 30_000,
   ) {}
 
   /** Starts certificates for new identities and stops those no longer present. */
@@ -49,17 +54,22 @@ export class CertificateManager {
     }
     for (const [key, identity] of wanted) {
       if (this.#renewers.has(key)) continue;
+      const health = { failures: 0 };
       const renewer = new CertificateRenewer({
-        issue: () => this.source.issue(identity),
+        issue: () => withTimeout(this.source.issue(identity), this.issueTimeoutMs, `no certificate for ${key} within ${this.issueTimeoutMs} ms`),
         onCertificate: (cert) => {
+          health.failures = 0;
           this.log.info("cert", "certificate issued", { identity: key, serial: cert.serialNumber, expires: cert.notAfter.toISOString() });
           this.onCertificate(cert);
         },
-        onError: (error, attempt) => this.log.warn("cert", "certificate request failed", { identity: key, attempt, error: (error as Error).message }),
+        onError: (error, attempt) => {
+          health.failures++;
+          this.log.warn("cert", "certificate request failed", { identity: key, attempt, error: (error as Error).message });
+        },
       });
       const first = renewer.start();
       first.catch(() => {});
-      this.#renewers.set(key, { renewer, first });
+      this.#renewers.set(key, { renewer, first, health });
     }
   }
 
@@ -73,6 +83,12 @@ export class CertificateManager {
     const entry = this.#renewers.get(formatSpiffeId(identity));
     if (!entry) throw new Error(`no certificate is being obtained for ${formatSpiffeId(identity)}`);
     return entry.renewer.current ?? entry.first;
+  }
+
+  /** True while an identity has no certificate and its last request failed. */
+  failing(identity: SpiffeId): boolean {
+    const entry = this.#renewers.get(formatSpiffeId(identity));
+    return !!entry && entry.renewer.current === undefined && entry.health.failures > 0;
   }
 
   /** True when every identity has a certificate. */
@@ -94,4 +110,10 @@ export class CertificateManager {
     for (const { renewer } of this.#renewers.values()) renewer.stop();
     this.#renewers.clear();
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import * as os from "node:os";
 import { z } from "zod";
 import { FlagError, flagsHelp, type OptionSpec, parseFlags } from "../config/flags.ts";
+import { DEFAULT_MAX_TTL_SECONDS as MAX_CERT_TTL_SECONDS } from "../identity/mod.ts";
 
 /** Every ztunnel option, documented where it is defined. */
 export const ZTUNNEL_OPTIONS = {
@@ -16,14 +17,16 @@ export const ZTUNNEL_OPTIONS = {
   caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", default: ".ambit/ca", help: "dev CA directory shared by the ztunnels of one machine (root created on first use)" },
   trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
   clusterDomain: { flag: "cluster-domain", env: "CLUSTER_DOMAIN", kind: "string", default: "cluster.local", help: "DNS suffix of service host names (name.ns.svc.<domain>)" },
-  certTtl: { flag: "cert-ttl", env: "AMBIT_CERT_TTL", kind: "number", default: 86400, help: "requested workload certificate lifetime, seconds (renewed at half life)" },
+  certTtl: { flag: "cert-ttl", env: "AMBIT_CERT_TTL", kind: "number", default: 86400, help: "requested workload certificate lifetime, seconds (renewed at half life; at most 90 days)" },
   adminPort: { flag: "admin-port", env: "AMBIT_ADMIN_PORT", kind: "number", default: 15000, help: "admin API port (loopback only)" },
   metricsPort: { flag: "metrics-port", env: "AMBIT_METRICS_PORT", kind: "number", default: 15020, help: "Prometheus metrics port" },
   readinessPort: { flag: "readiness-port", env: "AMBIT_READINESS_PORT", kind: "number", default: 15021, help: "readiness port (/healthz/ready)" },
   hbonePort: { flag: "hbone-port", env: "AMBIT_HBONE_PORT", kind: "number", default: 15008, help: "inbound HBONE port on each workload address" },
   plaintextPort: { flag: "plaintext-port", env: "AMBIT_PLAINTEXT_PORT", kind: "number", default: 15006, help: "inbound plaintext port on each workload address (PeerAuthentication decides)" },
+  socksCredentialsDir: { flag: "socks-credentials-dir", env: "AMBIT_SOCKS_CREDENTIALS_DIR", kind: "string", default: ".ambit/socks", help: "where each local workload's SOCKS5 credentials file is written (<dir>/<namespace>/<name>, mode 0600; docs/security.md)" },
   socksPort: { flag: "socks-port", env: "AMBIT_SOCKS_PORT", kind: "number", default: 15080, help: "SOCKS5 capture port on each workload address" },
   passthrough: { flag: "passthrough", env: "AMBIT_PASSTHROUGH", kind: "boolean", default: true, help: "let workloads reach destinations outside the mesh in plain TCP (--no-passthrough to refuse)" },
+  passthroughLinkLocal: { flag: "passthrough-link-local", env: "AMBIT_PASSTHROUGH_LINK_LOCAL", kind: "boolean", default: false, help: "let passthrough reach link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata); off by default" },
   drainSeconds: { flag: "drain-seconds", env: "TERMINATION_GRACE_PERIOD_SECONDS", kind: "number", default: 30, help: "on SIGTERM, how long open connections may finish before they are closed" },
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream connect and TLS handshake deadline" },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", kind: "string", default: "info", help: "debug, info, warn or error (changeable at run time: POST /logging?level=)" },
@@ -40,14 +43,16 @@ const schema = z.object({
   caDir: z.string().min(1),
   trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
   clusterDomain: z.string().min(1),
-  certTtl: z.number().int().min(10),
+  certTtl: z.number().int().min(10).max(MAX_CERT_TTL_SECONDS, "must be at most 90 days (7776000 seconds)"),
   adminPort: z.number().int().min(0).max(65535),
   metricsPort: z.number().int().min(0).max(65535),
   readinessPort: z.number().int().min(0).max(65535),
   hbonePort: z.number().int().min(1).max(65535),
+  socksCredentialsDir: z.string().min(1),
   socksPort: z.number().int().min(1).max(65535),
   plaintextPort: z.number().int().min(1).max(65535),
   passthrough: z.boolean(),
+  passthroughLinkLocal: z.boolean(),
   drainSeconds: z.number().min(0),
   connectTimeoutMs: z.number().int().min(1),
   logLevel: z.enum(["debug", "info", "warn", "error"]),

@@ -23,6 +23,8 @@ const bad: [string, string[], Record<string, string>, RegExp][] = [
   ["bad env boolean", [], { AMBIT_PASSTHROUGH: "maybe" }, /AMBIT_PASSTHROUGH.*true or false/],
   ["bad trust domain", ["--trust-domain", "Bad Domain"], {}, /--trust-domain/],
   ["stray argument", ["serve"], {}, /unexpected argument/],
+  ["certificate lifetime beyond 90 days (renewal timers and the CA's cap)", ["--cert-ttl", String(91 * 86400)], {}, /--cert-ttl.*at most 90 days/],
+  ["empty credentials directory", ["--socks-credentials-dir", ""], {}, /--socks-credentials-dir/],
 ];
 for (const [name, argv, env, message] of bad) {
   test(`refuses ${name}`, () => expect(() => loadZtunnelConfig(argv, env)).toThrow(message));

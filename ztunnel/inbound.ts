@@ -12,6 +12,8 @@ import type { Logger, TcpMetrics } from "../telemetry/mod.ts";
 import type { Workload } from "../xds/resources.ts";
 import type { AuthorizationReport } from "./authorization_report.ts";
 import { ConnectionRecord } from "./connection_record.ts";
+import { checkDestination, type DestinationRules } from "./destination_guard.ts";
+import type { RefusalReport } from "./refusal_report.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
@@ -25,6 +27,9 @@ export interface InboundDeps {
   readonly tracker: ConnectionTracker;
   readonly connectTimeoutMs: number;
   readonly authorization: AuthorizationReport;
+  /** The ztunnel's own ports: never a destination, however a connection arrives. */
+  readonly destinationRules: DestinationRules;
+  readonly refusals: RefusalReport;
 }
 
 /** One admitted connection: its upstream socket and how to report its end. */
@@ -121,6 +126,11 @@ export class Inbound {
 
   /** Build the context, authorize, connect. Throws HboneStatusError (400/401/503). */
   async admit(ctx: InboundContext): Promise<AdmittedConnection> {
+    const selfCall = checkDestination({ port: ctx.destination.port }, this.deps.destinationRules);
+    if (selfCall) {
+      this.deps.refusals.record("inbound", selfCall.reason, selfCall.message, { protocol: ctx.protocol, "src.addr": ctx.peer.address, "dst.addr": formatAuthority(ctx.destination) });
+      throw badRequestError(`${formatAuthority(ctx.destination)}: ${selfCall.message}`);
+    }
     const state = this.deps.state();
     const workload = state.findWorkload(ctx.destination.address);
     if (!workload || workload.node !== this.deps.node || workload.tunnelProtocol !== "HBONE") {

@@ -7,6 +7,7 @@ import { type Document, isScalar, parseDocument, visit } from "yaml";
 import { z } from "zod";
 import { type ConfigProblem, ConfigError } from "../config/errors.ts";
 import { problemsFromZod } from "../config/zod_problems.ts";
+import { isNamespaceName, isServiceAccountName, isTrustDomain } from "../identity/spiffe.ts";
 import type {
   AddressRange, Authorization, DataPlaneSnapshot, GatewayAddress, NetworkAddress, PortMap, Service, StringMatch, Workload,
 } from "../xds/resources.ts";
@@ -88,9 +89,9 @@ const locality = z.strictObject({ region: z.string(), zone: z.string(), subzone:
 const localWorkload = z.strictObject({
   uid: z.string().default(""),
   name: z.string().default(""),
-  namespace: z.string().min(1, "must not be empty"),
-  serviceAccount: z.string().optional(),
-  trustDomain: z.string().optional(),
+  namespace: z.string().refine(isNamespaceName, "must be a Kubernetes namespace name (a DNS label)"),
+  serviceAccount: z.string().refine(isServiceAccountName, "must be a Kubernetes service account name (a DNS subdomain)").optional(),
+  trustDomain: z.string().refine(isTrustDomain, "must be a trust domain (lower-case letters, digits, '.', '-', '_')").optional(),
   workloadIps: z.array(ipAddress),
   waypoint: gatewayAddress.nullish(),
   networkGateway: gatewayAddress.nullish(),

@@ -67,6 +67,16 @@ const invalidRows: InvalidRow[] = [
     text: `workloads:\n- {name: x, namespace: default, workloadIps: ["10.0.0.1/32"]}\n`,
     want: [{ object: "Workload default/x", field: "workloads[0].workloadIps[0]", message: /IP address/ }],
   },
+  {
+    name: "service account that is not a Kubernetes name (it becomes part of the SPIFFE id)",
+    text: WL("  serviceAccount: a/b\n"),
+    want: [{ object: "Workload default/x", field: "workloads[0].serviceAccount", message: /service account name/ }],
+  },
+  {
+    name: "namespace that is not a DNS label",
+    text: `workloads:\n- {name: x, namespace: Team_A, workloadIps: ["10.0.0.1"]}\n`,
+    want: [{ object: "Workload Team_A/x", field: "workloads[0].namespace", message: /namespace name/ }],
+  },
   { name: "bad protocol enum (case matters)", text: WL("  protocol: hbone\n"), want: [{ object: "Workload default/x", field: "workloads[0].protocol", message: /TCP.*HBONE/ }] },
   { name: "bad status", text: WL("  status: HEALTHY\n"), want: [{ object: "Workload default/x", field: "workloads[0].status", message: /Healthy.*Unhealthy/ }] },
   { name: "bad networkMode", text: WL("  networkMode: hostNetwork\n"), want: [{ object: "Workload default/x", field: "workloads[0].networkMode", message: /HostNetwork/ }] },

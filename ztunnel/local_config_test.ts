@@ -103,7 +103,7 @@ test("localhost.yaml: behaves as in ztunnel once loaded", () => {
   expect(authorize(policies, { ...from, destinationPort: 9999 }).allowed).toBe(false);
   // Outbound from "local" on node "local" to example.com:80.
   const req = (choose: number) =>
-    buildRequest({ state, node: "local", source: localTcp, target: { host: "127.10.0.1", port: 80 }, allowPassthrough: false, choose: () => choose });
+    buildRequest({ state, node: "local", source: localTcp, target: { host: "127.10.0.1", port: 80 }, allowPassthrough: false, destinationRules: { reservedPorts: new Set(), allowLinkLocal: false }, choose: () => choose });
   expect(req(0)).toMatchObject({ protocol: "local", target: { address: "127.0.0.1", port: 8080 } });
   expect(req(1)).toMatchObject({ protocol: "passthrough", target: { address: "127.0.0.2", port: 8080 } });
 });

@@ -14,8 +14,11 @@ import type { Workload } from "../xds/resources.ts";
 import type { CertificateManager } from "./certificates.ts";
 import { ConnectionRecord } from "./connection_record.ts";
 import type { ConnectionTracker } from "./connections.ts";
+import type { DestinationRules } from "./destination_guard.ts";
 import type { Inbound } from "./inbound.ts";
+import { RoundRobin } from "./load_balancer.ts";
 import { buildRequest, identityOf, type OutboundRequest, type RefusalReason } from "./outbound_request.ts";
+import type { RefusalReport } from "./refusal_report.ts";
 import type { OutboundSession, SocksConnectHandler, SocksRefusal } from "./socks5.ts";
 import { SocksReply, type SocksReplyCode } from "./socks5_protocol.ts";
 import type { ProxyState } from "./state.ts";
@@ -31,11 +34,14 @@ export interface OutboundDeps {
   readonly log: Logger;
   readonly tracker: ConnectionTracker;
   readonly allowPassthrough: boolean;
+  readonly destinationRules: DestinationRules;
+  readonly refusals: RefusalReport;
   readonly connectTimeoutMs: number;
 }
 
 const REFUSAL_REPLY: Record<RefusalReason, SocksReplyCode> = {
-  "loop": SocksReply.notAllowed,
+  "self-call": SocksReply.notAllowed,
+  "link-local": SocksReply.notAllowed,
   "not-allowed": SocksReply.notAllowed,
   "no-endpoint": SocksReply.hostUnreachable,
   "unknown-host": SocksReply.hostUnreachable,
@@ -51,7 +57,7 @@ interface Upstream {
 
 /** The outbound path of one ztunnel. */
 export class Outbound {
-  #turn = 0;
+  readonly #balancer = new RoundRobin();
 
   constructor(private readonly deps: OutboundDeps) {}
 
@@ -59,7 +65,7 @@ export class Outbound {
   handlerFor(source: Workload): SocksConnectHandler {
     return async (request, client) => {
       const host = await this.#resolve(request.host, request.addressType === "domain");
-      if (!host) return this.#refuse(source, SocksReply.hostUnreachable, `unknown host ${request.host}`);
+      if (!host) return this.#refuse(source, "unknown-host", `unknown host ${request.host}`);
       return this.open(source, { host, port: request.port }, client);
     };
   }
@@ -73,14 +79,17 @@ export class Outbound {
       source,
       target,
       allowPassthrough: this.deps.allowPassthrough,
-      choose: (n) => this.#turn++ % n,
+      destinationRules: this.deps.destinationRules,
+      choose: (key, n) => this.#balancer.choose(key, n),
     });
-    if (decision.protocol === "refused") return this.#refuse(source, REFUSAL_REPLY[decision.reason], decision.message);
+    if (decision.protocol === "refused") return this.#refuse(source, decision.reason, decision.message, target);
     let upstream: Upstream;
     try {
       upstream = await this.#openUpstream(source, decision, client);
     } catch (e) {
-      return this.#refuse(source, replyFor(e), `${describe(decision)}: ${(e as Error).message}`);
+      const message = `${describe(decision)}: ${(e as Error).message}`;
+      this.deps.log.info("outbound", "connection refused", { "src.workload": source.name, reply: replyFor(e), error: message });
+      return { reply: replyFor(e), message };
     }
     const sourceIdentity = identityOf(source);
     const destination = {
@@ -154,8 +163,13 @@ export class Outbound {
     }
   }
 
-  #refuse(source: Workload, reply: SocksReplyCode, message: string): SocksRefusal {
-    this.deps.log.info("outbound", "connection refused", { "src.workload": source.name, reply, error: message });
+  #refuse(source: Workload, reason: RefusalReason, message: string, target?: { host: string; port: number }): SocksRefusal {
+    const reply = REFUSAL_REPLY[reason];
+    this.deps.refusals.record("outbound", reason, message, {
+      "src.workload": `${source.namespace}/${source.name}`,
+      "dst.addr": target && `${target.host}:${target.port}`,
+      reply,
+    });
     return { reply, message };
   }
 }

@@ -5,10 +5,9 @@ import { isIP } from "node:net";
 import { type SpiffeId, parseSpiffeId, spiffeId } from "../identity/mod.ts";
 import type { SocketAddress } from "../hbone/mod.ts";
 import type { GatewayAddress, Service, Workload } from "../xds/resources.ts";
+import { checkDestination, type DestinationRules } from "./destination_guard.ts";
 import type { ProxyState } from "./state.ts";
 
-/** ztunnel's own ports; a connection addressed to one of them would loop. */
-export const RESERVED_PORTS: ReadonlySet<number> = new Set([15001, 15006, 15008]);
 export const HBONE_PORT = 15008;
 
 /** What the application asked for: an IP or a mesh hostname, and a port. */
@@ -26,8 +25,10 @@ export interface BuildRequestInput {
   readonly target: OutboundTarget;
   /** Whether destinations outside the mesh may be reached in plain TCP. */
   readonly allowPassthrough: boolean;
-  /** Picks an index in [0, n): the load balancer's turn. */
-  readonly choose: (n: number) => number;
+  /** The ztunnel's own ports (never a destination) and whether passthrough may reach link-local addresses. */
+  readonly destinationRules: DestinationRules;
+  /** Picks an index in [0, n) among the endpoints of `key` (a service or waypoint): the load balancer's turn. */
+  readonly choose: (key: string, n: number) => number;
 }
 
 /** Where the mesh knows the destination to be. */
@@ -50,20 +51,21 @@ export type OutboundRequest =
   | (Destination & { readonly protocol: "passthrough"; readonly target: SocketAddress })
   | { readonly protocol: "refused"; readonly reason: RefusalReason; readonly message: string };
 
-export type RefusalReason = "loop" | "no-endpoint" | "unknown-host" | "not-allowed" | "no-waypoint";
+export type RefusalReason = "self-call" | "link-local" | "no-endpoint" | "unknown-host" | "not-allowed" | "no-waypoint";
 
 /** Decides how to reach `input.target` from `input.source`. */
 export function buildRequest(input: BuildRequestInput): OutboundRequest {
   const { state, target } = input;
-  if (RESERVED_PORTS.has(target.port)) {
-    return refused("loop", `port ${target.port} is reserved for ztunnel`);
-  }
+  const guarded = checkDestination({ port: target.port }, input.destinationRules);
+  if (guarded) return refused(guarded.reason, guarded.message);
   const service = state.findServiceByVip(target.host, input.source.network) ?? state.findServiceByHostname(target.host);
   if (service) return toService(input, service);
   const workload = state.findWorkload(target.host, input.source.network);
   if (workload) return toWorkload(input, workload, target.port);
   if (isIP(target.host) === 0) return refused("unknown-host", `unknown host ${target.host}`);
   if (!input.allowPassthrough) return refused("not-allowed", `${target.host}:${target.port} is outside the mesh and passthrough is off`);
+  const outside = checkDestination({ address: target.host, port: target.port }, input.destinationRules);
+  if (outside) return refused(outside.reason, outside.message);
   return { protocol: "passthrough", target: { address: target.host, port: target.port } };
 }
 
@@ -79,7 +81,7 @@ function toService(input: BuildRequestInput, service: Service): OutboundRequest 
   if (healthy.length === 0) {
     return refused("no-endpoint", `no healthy endpoint for ${service.namespace}/${service.hostname}:${port}`);
   }
-  const chosen = healthy[input.choose(healthy.length) % healthy.length]!;
+  const chosen = healthy[input.choose(`${service.namespace}/${service.hostname}`, healthy.length) % healthy.length]!;
   const targetPort = chosen.ports[port] || service.ports[port] || port;
   const decision = toWorkload(input, chosen.workload, targetPort, service);
   if (decision.protocol !== "hbone") return decision;
@@ -95,6 +97,9 @@ function toService(input: BuildRequestInput, service: Service): OutboundRequest 
 
 function toWorkload(input: BuildRequestInput, workload: Workload, port: number, service?: Service): OutboundRequest {
   const address = workload.addresses[0]!;
+  // A service may map its port onto a reserved one: the port dialled is what counts.
+  const guarded = checkDestination({ port }, input.destinationRules);
+  if (guarded) return refused(guarded.reason, `${guarded.message} (${workload.namespace}/${workload.name})`);
   if (!service && workload.waypoint && !isWaypointOf(input.state, input.source, workload.waypoint)) {
     return viaWaypoint(input, workload.waypoint, { address, port }, { workload });
   }
@@ -130,7 +135,7 @@ function findGatewayWorkload(input: BuildRequestInput, gw: GatewayAddress): Work
   if (d.kind === "address") return input.state.findWorkload(d.address.address, d.address.network);
   const svc = input.state.findService(d.namespace, d.hostname);
   const healthy = svc ? input.state.endpointsOf(svc).filter((e) => e.workload.status === "HEALTHY") : [];
-  return healthy.length ? healthy[input.choose(healthy.length) % healthy.length]!.workload : undefined;
+  return healthy.length ? healthy[input.choose(`${d.namespace}/${d.hostname}`, healthy.length) % healthy.length]!.workload : undefined;
 }
 
 function isWaypointOf(state: ProxyState, source: Workload, gw: GatewayAddress): boolean {

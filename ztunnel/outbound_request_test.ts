@@ -3,6 +3,8 @@
 import { expect, test } from "bun:test";
 import { formatSpiffeId } from "../identity/mod.ts";
 import type { DataPlaneSnapshot, GatewayAddress, Service, Workload } from "../xds/resources.ts";
+import { reservedPortsOf } from "./destination_guard.ts";
+import { RoundRobin } from "./load_balancer.ts";
 import { type BuildRequestInput, type OutboundRequest, type RefusalReason, buildRequest } from "./outbound_request.ts";
 import { ProxyState } from "./state.ts";
 import { testService, testWorkload } from "../testing/resources.ts";
@@ -25,6 +27,7 @@ const waypointAt = (address: string): GatewayAddress => ({ destination: { kind: 
 const echoSvc = service("echo", "echo", "10.96.0.10", { ports: { 80: 8000 } });
 const fbSvc = service("fallback", "default", "10.96.0.11", { ports: { 80: 9090 } });
 const sameSvc = service("same", "default", "10.96.0.12");
+const sneakySvc = service("sneaky", "default", "10.96.0.18", { ports: { 80: 15080 } });
 const downSvc = service("down", "default", "10.96.0.13", { ports: { 80: 8080 } });
 const legacySvc = service("legacy", "legacy", "10.96.0.14", { ports: { 5432: 5433 } });
 const localSvc = service("near", "default", "10.96.0.15", { ports: { 80: 8080 } });
@@ -49,6 +52,7 @@ const echoSick = workload("echo-sick", "echo", { addresses: ["10.0.2.3"], status
 const echo2 = workload("echo-2", "echo", { addresses: ["10.0.2.2"], node: "node-c", services: { [key(echoSvc)]: { 80: 8080 } } });
 const fb1 = workload("fb-1", "default", { addresses: ["10.0.3.1"], services: { [key(fbSvc)]: {} } });
 const same1 = workload("same-1", "default", { addresses: ["10.0.3.2"], services: { [key(sameSvc)]: {} } });
+const sneaky1 = workload("sneaky-1", "default", { addresses: ["10.0.3.4"], services: { [key(sneakySvc)]: {} } });
 const down1 = workload("down-1", "default", { addresses: ["10.0.3.3"], status: "UNHEALTHY", services: { [key(downSvc)]: { 80: 8080 } } });
 const legacy1 = workload("legacy-1", "legacy", { addresses: ["10.0.4.1"], tunnelProtocol: "NONE", services: { [key(legacySvc)]: {} } });
 const secure1 = workload("secure-1", "secure", { addresses: ["10.0.5.1"], services: { [key(secureSvc)]: {} } });
@@ -58,8 +62,8 @@ const details1 = workload("details-1", "bookinfo", { addresses: ["10.0.6.2"], se
 const ratings1 = workload("ratings-1", "bookinfo", { addresses: ["10.0.6.3"], waypoint: waypointAt("10.0.9.1") });
 
 const snapshot: DataPlaneSnapshot = {
-  workloads: [client, localPod, echo1, echoSick, echo2, fb1, same1, down1, legacy1, secure1, waypoint, reviews1, details1, ratings1],
-  services: [echoSvc, fbSvc, sameSvc, downSvc, legacySvc, localSvc, secureSvc, reviewsSvc, waypointSvc, detailsSvc, orphanSvc, emptySvc],
+  workloads: [client, localPod, echo1, echoSick, echo2, fb1, same1, sneaky1, down1, legacy1, secure1, waypoint, reviews1, details1, ratings1],
+  services: [echoSvc, fbSvc, sameSvc, sneakySvc, downSvc, legacySvc, localSvc, secureSvc, reviewsSvc, waypointSvc, detailsSvc, orphanSvc, emptySvc],
   policies: [],
 };
 const state = new ProxyState(snapshot);
@@ -86,7 +90,8 @@ interface Row {
   readonly port: number;
   readonly source?: Workload;
   readonly allowPassthrough?: boolean;
-  readonly choose?: (n: number) => number;
+  readonly choose?: (key: string, n: number) => number;
+  readonly allowLinkLocal?: boolean;
   readonly want: Record<string, unknown>;
   /** For refusals: text the message must contain. */
   readonly message?: string;
@@ -247,11 +252,29 @@ const rows: Row[] = [
     port: 80,
     want: { protocol: "refused", reason: "unknown-host" },
   },
-  // --- loops ---
-  ...[15001, 15006, 15008].flatMap((port): Row[] => [
-    { name: `reserved port ${port} on a service VIP: refused loop`, host: "10.96.0.10", port, want: { protocol: "refused", reason: "loop" }, message: String(port) },
-    { name: `reserved port ${port} on an unknown IP: refused loop`, host: "203.0.113.7", port, want: { protocol: "refused", reason: "loop" } },
+  // --- the ztunnel's own ports (SelfCall) and link-local passthrough ---
+  ...[15000, 15001, 15006, 15008, 15020, 15021, 15053, 15080].flatMap((port): Row[] => [
+    { name: `reserved port ${port} on a service VIP: refused self-call`, host: "10.96.0.10", port, want: { protocol: "refused", reason: "self-call" }, message: String(port) },
+    { name: `reserved port ${port} on another node's workload (borrowing its SOCKS5/HBONE): refused self-call`, host: "10.0.2.1", port, want: { protocol: "refused", reason: "self-call" } },
+    { name: `reserved port ${port} on a same-node workload: refused self-call`, host: "10.0.1.2", port, want: { protocol: "refused", reason: "self-call" } },
+    { name: `reserved port ${port} on an unknown IP (passthrough): refused self-call`, host: "203.0.113.7", port, want: { protocol: "refused", reason: "self-call" } },
   ]),
+  {
+    name: "a service whose target port is a reserved one (80 → 15080): refused self-call",
+    host: "10.96.0.18",
+    port: 80,
+    want: { protocol: "refused", reason: "self-call" },
+    message: "sneaky-1",
+  },
+  { name: "passthrough to the metadata service 169.254.169.254: refused link-local", host: "169.254.169.254", port: 80, want: { protocol: "refused", reason: "link-local" } },
+  { name: "passthrough to IPv6 link-local: refused link-local", host: "fe80::1", port: 80, want: { protocol: "refused", reason: "link-local" } },
+  {
+    name: "passthrough to the metadata service with --passthrough-link-local: plain TCP",
+    host: "169.254.169.254",
+    port: 80,
+    allowLinkLocal: true,
+    want: { protocol: "passthrough", target: "169.254.169.254:80" },
+  },
   // --- waypoints ---
   {
     name: "service waypoint (address): HBONE to the waypoint, :authority = service VIP:port, identity = waypoint's",
@@ -314,13 +337,16 @@ const rows: Row[] = [
   },
 ];
 
-function input(row: Pick<Row, "host" | "port" | "source" | "allowPassthrough" | "choose">): BuildRequestInput {
+const reservedPorts = reservedPortsOf({ adminPort: 15000, metricsPort: 15020, readinessPort: 15021, hbonePort: 15008, plaintextPort: 15006, socksPort: 15080 });
+
+function input(row: Pick<Row, "host" | "port" | "source" | "allowPassthrough" | "choose" | "allowLinkLocal">): BuildRequestInput {
   return {
     state,
     node: NODE,
     source: row.source ?? client,
     target: { host: row.host, port: row.port },
     allowPassthrough: row.allowPassthrough ?? true,
+    destinationRules: { reservedPorts, allowLinkLocal: row.allowLinkLocal ?? false },
     choose: row.choose ?? first,
   };
 }
@@ -341,12 +367,27 @@ test("buildRequest: round robin goes through choose with the number of healthy e
   let turn = 0;
   const picked: string[] = [];
   for (let i = 0; i < 4; i++) {
-    const r = buildRequest(input({ host: "echo.echo", port: 80, choose: (n) => (asked.push(n), turn++) }));
+    const r = buildRequest(input({ host: "echo.echo", port: 80, choose: (_key, n) => (asked.push(n), turn++) }));
     if (r.protocol !== "hbone") throw new Error(`expected hbone, got ${r.protocol}`);
     picked.push(r.workload!.name);
   }
   expect(asked).toEqual([2, 2, 2, 2]);
   expect(picked).toEqual(["echo-1", "echo-2", "echo-1", "echo-2"]);
+});
+
+test("buildRequest: each service has its own turn, so two services called alternately both spread", () => {
+  const lb = new RoundRobin();
+  const keys: string[] = [];
+  const picked: Record<string, string[]> = { echo: [], details: [] };
+  for (let i = 0; i < 4; i++) {
+    for (const [name, host, port] of [["echo", "echo.echo", 80], ["details", "10.96.0.22", 9080]] as const) {
+      const r = buildRequest({ ...input({ host, port, source: waypoint }), choose: (k, n) => (keys.push(k), lb.choose(k, n)) });
+      if (r.protocol !== "hbone") throw new Error(`expected hbone, got ${r.protocol}`);
+      picked[name]!.push(r.workload!.name);
+    }
+  }
+  expect([...new Set(keys)].sort()).toEqual(["bookinfo/details.bookinfo.svc.cluster.local", "echo/echo.echo.svc.cluster.local"]);
+  expect(picked.echo).toEqual(["echo-1", "echo-2", "echo-1", "echo-2"]);
 });
 
 test("buildRequest: refusal reasons are the declared ones", () => {
@@ -355,5 +396,5 @@ test("buildRequest: refusal reasons are the declared ones", () => {
     const r = buildRequest(input(row));
     if (r.protocol === "refused") reasons.add(r.reason);
   }
-  expect([...reasons].sort()).toEqual(["loop", "no-endpoint", "no-waypoint", "not-allowed", "unknown-host"]);
+  expect([...reasons].sort()).toEqual(["link-local", "no-endpoint", "no-waypoint", "not-allowed", "self-call", "unknown-host"]);
 });

@@ -1,9 +1,11 @@
 // A SOCKS5 listener for one workload (the listener a connection arrives on is
-// its source). It speaks just enough of RFC 1928 — no authentication, CONNECT —
-// then hands the destination to the outbound path and copies bytes.
+// its source). It speaks just enough of RFC 1928 — CONNECT, with RFC 1929
+// username/password when the listener authenticates (only the workload holds
+// its secret) — then hands the destination to the outbound path and copies bytes.
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import { copyBidirectional, type CopyResult, type SocketAddress } from "../hbone/mod.ts";
+import { formatPasswordStatus, parsePasswordRequest } from "./socks5_password.ts";
 import { formatMethodSelection, formatReply, type Parsed, parseGreeting, parseRequest, type SocksReplyCode, SocksReply, type SocksRequest } from "./socks5_protocol.ts";
 
 /** An outbound connection the handler has opened, ready for bytes. */
@@ -27,7 +29,15 @@ export interface Socks5ListenerOptions {
   readonly handler: SocksConnectHandler;
   /** A client that has not finished the handshake by then is closed. Default 10 s. */
   readonly handshakeTimeoutMs?: number;
-  readonly onRefused?: (message: string, client: SocketAddress) => void;
+  /** Who may use this listener: undefined when `client` may, else why not. Checked on accept. */
+  readonly admitClient?: (client: SocketAddress) => string | undefined;
+  /**
+   * When set, clients must authenticate with username/password (RFC 1929):
+   * undefined when the pair is right, else why not.
+   */
+  readonly authenticate?: (username: string, password: string) => string | undefined;
+  /** `kind` is "client" for a refused client (not on this host, no or wrong credentials), "request" for bad input. */
+  readonly onRefused?: (message: string, client: SocketAddress, kind: "client" | "request") => void;
 }
 
 /** SOCKS5 on one address. */
@@ -67,13 +77,19 @@ export class Socks5Listener {
     socket.on("close", () => this.#sockets.delete(socket));
     socket.on("error", () => {});
     const client = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    const refused = this.options.admitClient?.(client);
+    if (refused !== undefined) {
+      this.options.onRefused?.(refused, client, "client");
+      socket.destroy();
+      return;
+    }
     void this.#handshake(socket, client).catch(() => socket.destroy());
   }
 
   async #handshake(socket: net.Socket, client: SocketAddress): Promise<void> {
     const reader = new HandshakeReader(socket, this.options.handshakeTimeoutMs ?? 10_000);
-    const refuse = (reply: SocksReplyCode | null, message: string) => {
-      this.options.onRefused?.(message, client);
+    const refuse = (reply: SocksReplyCode | null, message: string, kind: "client" | "request" = "request") => {
+      this.options.onRefused?.(message, client, kind);
       // Fully close once the reply is out: the listener allows half-open sockets.
       if (reply === null) socket.destroy();
       else socket.end(formatReply(reply), () => socket.destroy());
@@ -82,11 +98,25 @@ export class Socks5Listener {
     const greeting = await reader.next(parseGreeting);
     if (!greeting) return void reader.release();
     if (greeting.kind === "refuse") return refuse(greeting.reply, greeting.message);
-    if (!greeting.noAuthOffered) {
-      socket.end(formatMethodSelection(false), () => socket.destroy());
+    const authenticate = this.options.authenticate;
+    if (authenticate ? !greeting.passwordOffered : !greeting.noAuthOffered) {
+      this.options.onRefused?.(authenticate ? "no username/password offered (this workload's credentials file has them)" : "no acceptable method", client, authenticate ? "client" : "request");
+      socket.end(formatMethodSelection("refuse"), () => socket.destroy());
       return void reader.release();
     }
-    socket.write(formatMethodSelection(true));
+    socket.write(formatMethodSelection(authenticate ? "password" : "none"));
+    if (authenticate) {
+      const credentials = await reader.next(parsePasswordRequest);
+      if (!credentials) return void reader.release();
+      if (credentials.kind === "refuse") return refuse(null, credentials.message, "client");
+      const wrong = authenticate(credentials.username, credentials.password);
+      if (wrong !== undefined) {
+        this.options.onRefused?.(wrong, client, "client");
+        socket.end(formatPasswordStatus(false), () => socket.destroy());
+        return void reader.release();
+      }
+      socket.write(formatPasswordStatus(true));
+    }
     const request = await reader.next(parseRequest);
     if (!request) return void reader.release();
     if (request.kind === "refuse") return refuse(request.reply, request.message);

@@ -19,6 +19,8 @@ export type SocksReplyCode = (typeof SocksReply)[keyof typeof SocksReply];
 
 const VERSION = 0x05;
 const NO_AUTH = 0x00;
+/** RFC 1929 username/password. */
+const USERNAME_PASSWORD = 0x02;
 /** Longest DNS name (RFC 1035); a longer one cannot name anything. */
 const MAX_DOMAIN = 253;
 
@@ -28,22 +30,22 @@ export type Parsed<T> =
   | { readonly kind: "refuse"; readonly reply: SocksReplyCode | null; readonly message: string };
 
 /**
- * Parses the client greeting. A version other than 5 gets no reply (it is not
- * SOCKS5); a client that does not offer "no authentication" gets 0xFF.
+ * Parses the client greeting: which of the two methods Ambit knows it offers.
+ * A version other than 5 gets no reply (it is not SOCKS5).
  */
-export function parseGreeting(buf: Uint8Array): Parsed<{ readonly noAuthOffered: boolean }> {
+export function parseGreeting(buf: Uint8Array): Parsed<{ readonly noAuthOffered: boolean; readonly passwordOffered: boolean }> {
   if (buf.length < 2) return { kind: "more" };
   if (buf[0] !== VERSION) return { kind: "refuse", reply: null, message: `SOCKS version ${buf[0]} is not 5` };
   const n = buf[1]!;
   if (n === 0) return { kind: "refuse", reply: null, message: "greeting offers no methods" };
   if (buf.length < 2 + n) return { kind: "more" };
   const methods = buf.subarray(2, 2 + n);
-  return { kind: "ok", consumed: 2 + n, noAuthOffered: methods.includes(NO_AUTH) };
+  return { kind: "ok", consumed: 2 + n, noAuthOffered: methods.includes(NO_AUTH), passwordOffered: methods.includes(USERNAME_PASSWORD) };
 }
 
-/** The method-selection reply: 0x00 (no auth) or 0xFF (none acceptable). */
-export function formatMethodSelection(accepted: boolean): Uint8Array {
-  return Uint8Array.of(VERSION, accepted ? NO_AUTH : 0xff);
+/** The method-selection reply: 0x00 (no auth), 0x02 (username/password) or 0xFF (none acceptable). */
+export function formatMethodSelection(method: "none" | "password" | "refuse"): Uint8Array {
+  return Uint8Array.of(VERSION, method === "none" ? NO_AUTH : method === "password" ? USERNAME_PASSWORD : 0xff);
 }
 
 /** A CONNECT request's destination. */

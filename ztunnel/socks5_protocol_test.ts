@@ -8,9 +8,9 @@ const greetings: [string, Uint8Array, unknown][] = [
   ["empty", b(), { kind: "more" }],
   ["version only", b(5), { kind: "more" }],
   ["methods still coming", b(5, 2, 0), { kind: "more" }],
-  ["no-auth offered", b(5, 1, 0), { kind: "ok", consumed: 3, noAuthOffered: true }],
-  ["no-auth among others", b(5, 3, 2, 1, 0), { kind: "ok", consumed: 5, noAuthOffered: true }],
-  ["only username/password", b(5, 1, 2), { kind: "ok", consumed: 3, noAuthOffered: false }],
+  ["no-auth offered", b(5, 1, 0), { kind: "ok", consumed: 3, noAuthOffered: true, passwordOffered: false }],
+  ["no-auth among others", b(5, 3, 2, 1, 0), { kind: "ok", consumed: 5, noAuthOffered: true, passwordOffered: true }],
+  ["only username/password", b(5, 1, 2), { kind: "ok", consumed: 3, noAuthOffered: false, passwordOffered: true }],
   ["SOCKS4", b(4, 1, 0, 80, 1, 2, 3, 4, 0), { kind: "refuse", reply: null }],
   ["zero methods", b(5, 0), { kind: "refuse", reply: null }],
 ];

@@ -104,7 +104,8 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean): s
   ];
   const client = plan.apps.find((a) => a.name === "client");
   const tries = [
-    ...(samples && client ? [`curl --socks5-hostname ${client.address}:${DEV_ADDRESSES.socksPort} http://hello.demo.svc.cluster.local/`] : []),
+    // The client's own SOCKS5 credentials (docs/security.md): curl acts as the client workload.
+    ...(samples && client ? [`curl -x "$(cat ${path.join(plan.socksDir, client.namespace, client.name)})" http://hello.demo.svc.cluster.local/`] : []),
     `${cliHint()} ztunnel-config workloads`,
     ...(samples ? [] : [`${cliHint()} proxy-status`]),
   ];

@@ -61,7 +61,8 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
 
     const ztunnels = plan.nodes.map((n) => supervisor.start({
       name: n.name, role: "ztunnel", logFile: log(n.name),
-      ...serviceCommand("ztunnel", ["--node", n.name, "--address", n.address, "--controlplane", plan.controlplane.devUrl, "--drain-seconds", "1"]),
+      ...serviceCommand("ztunnel", ["--node", n.name, "--address", n.address, "--controlplane", plan.controlplane.devUrl, "--drain-seconds", "1",
+        "--socks-credentials-dir", plan.socksDir]),
     }));
     const apps = plan.apps.map((a) => supervisor.start({ name: a.name, role: "app", logFile: log(a.name), ...sampleAppCommand(a.script, a.args) }));
     const ready = (c: Child, url: string) => waitUntil(`ztunnel ${c.name}`, () => httpReady(url), { child: c, timeoutMs: options.timeoutMs });

@@ -52,6 +52,8 @@ export interface DevPlan {
   readonly logDir: string;
   /** Pids of what is running, for the next run to find leftovers. */
   readonly processFile: string;
+  /** Where the ztunnels write each workload's SOCKS5 credentials (`<dir>/<namespace>/<name>`). */
+  readonly socksDir: string;
 }
 
 /** The plan for `--nodes`, `--no-samples` and `--state-dir`. */
@@ -61,6 +63,7 @@ export function devPlan(options: { nodes: number; samples: boolean; stateDir: st
     address: `${DEV_ADDRESSES.nodePrefix}${i + 1}`,
   }));
   const second = nodes[1 % nodes.length]!.name;
+  const socksDir = path.join(options.stateDir, "socks");
   const app = (i: number, name: string, node: string, script: string, extra: string[]): DevApp => {
     const address = `${DEV_ADDRESSES.appPrefix}${i}`;
     const port = DEV_ADDRESSES.appPort;
@@ -68,7 +71,8 @@ export function devPlan(options: { nodes: number; samples: boolean; stateDir: st
   };
   const apps = options.samples
     ? [
-      app(1, "client", nodes[0]!.name, "client.ts", []),
+      // Only the client calls out: it alone gets its credentials file, as a workload would be handed its own.
+      app(1, "client", nodes[0]!.name, "client.ts", ["--socks-credentials", path.join(socksDir, "demo", "client")]),
       app(2, "hello-v1", nodes[0]!.name, "hello.ts", ["--version", "v1"]),
       app(3, "hello-v2", second, "hello.ts", ["--version", "v2"]),
     ]
@@ -85,5 +89,6 @@ export function devPlan(options: { nodes: number; samples: boolean; stateDir: st
     apps,
     logDir: path.join(options.stateDir, "logs"),
     processFile: path.join(options.stateDir, "dev.json"),
+    socksDir,
   };
 }

@@ -25,3 +25,10 @@ test("apps get their node and address as arguments; --no-samples runs none", () 
   expect(hello.args).toEqual(["--version", "v2", "--node", "node-b", "--address", "127.0.20.3", "--port", "8080"]);
   expect(devPlan({ nodes: 2, samples: false, stateDir: "." }).apps).toEqual([]);
 });
+
+test("only the client gets a SOCKS5 credentials file, under the state directory's socks/", () => {
+  const plan = devPlan({ nodes: 2, samples: true, stateDir: "/s" });
+  expect(plan.socksDir).toBe("/s/socks");
+  expect(plan.apps[0]!.args.slice(0, 2)).toEqual(["--socks-credentials", "/s/socks/demo/client"]);
+  expect(plan.apps.slice(1).every((a) => !a.args.includes("--socks-credentials"))).toBe(true);
+});

@@ -2,7 +2,7 @@
 // probes, resources…), so spec, containers and status accept unknown fields;
 // the fields Ambit reads are still checked.
 import { z } from "zod";
-import { ipAddress, port } from "./_common.ts";
+import { dnsSubdomain, ipAddress, port } from "./_common.ts";
 import { envelope } from "./_meta.ts";
 
 /** A container: name, image and ports checked, other fields kept as written. */
@@ -19,7 +19,7 @@ export const ContainerSchema = z.looseObject({
 /** Pod `spec`: the fields Ambit reads are checked, the rest kept as written. */
 export const PodSpecSchema = z.looseObject({
   nodeName: z.string().optional(),
-  serviceAccountName: z.string().optional(),
+  serviceAccountName: dnsSubdomain.optional(),
   hostNetwork: z.boolean().optional(),
   containers: z.array(ContainerSchema).min(1),
 });

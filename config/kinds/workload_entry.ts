@@ -1,7 +1,7 @@
 // networking.istio.io WorkloadEntry: a workload outside Kubernetes (a VM, an
 // edge host). Its spec is also the shape of ServiceEntry endpoints.
 import { z } from "zod";
-import { isDnsSubdomain, isIpAddress, labelMap, port } from "./_common.ts";
+import { dnsSubdomain, isDnsSubdomain, isIpAddress, labelMap, port } from "./_common.ts";
 import { anyStatus, envelope } from "./_meta.ts";
 
 /** apiVersions served for networking.istio.io kinds, newest first. */
@@ -29,7 +29,7 @@ export const workloadEntryFields = {
   network: z.string().optional(),
   locality: z.string().optional(),
   weight: z.number().int().min(0).max(4294967295).optional(),
-  serviceAccount: z.string().optional(),
+  serviceAccount: dnsSubdomain.optional(),
 };
 
 /** The CEL rules of Istio's CRD, shared with ServiceEntry endpoints. */
