@@ -78,6 +78,8 @@ interface PooledConnection {
   readonly key: string;
   /** Streams open or promised to callers waiting for the handshake. */
   reserved: number;
+  /** Of those, the ones not yet opened: each still needs a stream id. */
+  pending: number;
   session?: ClientSession;
   peerIdentity?: SpiffeId;
   readonly ready: Promise<void>;
@@ -135,8 +137,11 @@ export class ConnectionPool {
   async connect(request: HboneConnectRequest): Promise<HboneTunnel> {
     const conn = this.#reserve(request);
     let counted = false;
+    let pending = true;
     try {
       await conn.ready;
+      pending = false;
+      conn.pending--;
       const stream: TunnelStream = conn.session!.request({
         ":method": "CONNECT",
         ":authority": formatAuthority(request.target),
@@ -156,6 +161,7 @@ export class ConnectionPool {
       }
       return { stream, peerIdentity: conn.peerIdentity!, connectionId: conn.id };
     } catch (e) {
+      if (pending) conn.pending--;
       if (!counted) this.#unreserve(conn);
       throw e;
     }
@@ -172,12 +178,15 @@ export class ConnectionPool {
     const list = this.#byKey.get(key) ?? [];
     this.#byKey.set(key, list);
     const limit = (c: PooledConnection) =>
-      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams, c.session ? streamIdsLeft(c.session) : Infinity);
-    // A connection about to run out of stream ids takes no new tunnel; it closes once its streams end.
-    for (const c of [...list]) if (c.session && !c.closing && streamIdsLeft(c.session) <= c.reserved) this.#drop(c, false);
+      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams,
+        // Only as many new tunnels as it has stream ids not yet promised.
+        c.session ? c.reserved - c.pending + streamIdsLeft(c.session) : Infinity);
+    // A connection out of stream ids closes once its streams end; new tunnels go to another.
+    for (const c of [...list]) if (c.session && !c.closing && c.pending === 0 && streamIdsLeft(c.session) === 0) this.#drop(c, false);
     const room = list.find((c) => !c.closing && c.reserved < limit(c));
     if (room) {
       room.reserved++;
+      room.pending++;
       clearTimeout(room.idleTimer);
       return room;
     }
@@ -185,6 +194,7 @@ export class ConnectionPool {
       id: this.#nextId++,
       key,
       reserved: 1,
+      pending: 1,
       closing: false,
       ready: Promise.resolve(),
     };
