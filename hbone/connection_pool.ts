@@ -4,7 +4,7 @@ import { formatSpiffeId, type SpiffeId, sameSpiffeId, type WorkloadCertificate }
 import { HboneError, HboneStatusError } from "./errors.ts";
 import { formatAuthority, type SocketAddress } from "./headers.ts";
 import { HBONE_TLS, identityFromSubjectAltName, peerIdentityOf, tlsCredentials } from "./tls.ts";
-import { connectLean } from "./h2/bun_tls.ts";
+import { connectLean, type LeanTuning } from "./h2/bun_tls.ts";
 import { defaultHttp2Stack, type Http2Stack, type TunnelStream } from "./http2_stack.ts";
 
 /** One tunnel to open: who we are, where to, whom we expect there, and what to ask for. */
@@ -45,6 +45,8 @@ export interface ConnectionPoolOptions {
   readonly connectTimeoutMs?: number;
   /** HTTP/2 implementation. Default {@link defaultHttp2Stack}. */
   readonly http2?: Http2Stack;
+  /** Lean stack only: keepalive and limits of each connection (hbone/h2/bun_tls.ts has the defaults). */
+  readonly tuning?: LeanTuning;
 }
 
 /** Counters for tests, metrics and the admin API. */
@@ -61,6 +63,9 @@ export interface ConnectionPoolStats {
 interface ClientSession {
   request(headers: Record<string, string>, options: { endStream: boolean }): TunnelStream;
   readonly remoteSettings: { readonly maxConcurrentStreams?: number };
+  /** Lean: stream ids left; node:http2 tells the next id in `state`. */
+  readonly streamIdsLeft?: number;
+  readonly state?: { readonly nextStreamID?: number };
   readonly destroyed: boolean;
   readonly closed: boolean;
   close(): void;
@@ -73,6 +78,8 @@ interface PooledConnection {
   readonly key: string;
   /** Streams open or promised to callers waiting for the handshake. */
   reserved: number;
+  /** Of those, the ones not yet opened: each still needs a stream id. */
+  pending: number;
   session?: ClientSession;
   peerIdentity?: SpiffeId;
   readonly ready: Promise<void>;
@@ -98,6 +105,7 @@ export class ConnectionPool {
   readonly #idleTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #stack: Http2Stack;
+  readonly #tuning: LeanTuning | undefined;
   #nextId = 1;
   #opened = 0;
   #active = 0;
@@ -107,6 +115,7 @@ export class ConnectionPool {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#stack = options.http2 ?? defaultHttp2Stack();
+    this.#tuning = options.tuning;
   }
 
   /** The HTTP/2 implementation this pool dials with. */
@@ -128,8 +137,11 @@ export class ConnectionPool {
   async connect(request: HboneConnectRequest): Promise<HboneTunnel> {
     const conn = this.#reserve(request);
     let counted = false;
+    let pending = true;
     try {
       await conn.ready;
+      pending = false;
+      conn.pending--;
       const stream: TunnelStream = conn.session!.request({
         ":method": "CONNECT",
         ":authority": formatAuthority(request.target),
@@ -149,6 +161,7 @@ export class ConnectionPool {
       }
       return { stream, peerIdentity: conn.peerIdentity!, connectionId: conn.id };
     } catch (e) {
+      if (pending) conn.pending--;
       if (!counted) this.#unreserve(conn);
       throw e;
     }
@@ -165,10 +178,15 @@ export class ConnectionPool {
     const list = this.#byKey.get(key) ?? [];
     this.#byKey.set(key, list);
     const limit = (c: PooledConnection) =>
-      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams);
+      Math.min(this.#maxStreams, c.session?.remoteSettings.maxConcurrentStreams ?? this.#maxStreams,
+        // Only as many new tunnels as it has stream ids not yet promised.
+        c.session ? c.reserved - c.pending + streamIdsLeft(c.session) : Infinity);
+    // A connection out of stream ids closes once its streams end; new tunnels go to another.
+    for (const c of [...list]) if (c.session && !c.closing && c.pending === 0 && streamIdsLeft(c.session) === 0) this.#drop(c, false);
     const room = list.find((c) => !c.closing && c.reserved < limit(c));
     if (room) {
       room.reserved++;
+      room.pending++;
       clearTimeout(room.idleTimer);
       return room;
     }
@@ -176,6 +194,7 @@ export class ConnectionPool {
       id: this.#nextId++,
       key,
       reserved: 1,
+      pending: 1,
       closing: false,
       ready: Promise.resolve(),
     };
@@ -238,6 +257,7 @@ export class ConnectionPool {
       localAddress: request.localAddress,
       tls: tlsCredentials(request.source),
       timeoutMs: this.#connectTimeoutMs,
+      tuning: this.#tuning,
     }).catch((cause: Error) => {
       throw new HboneError("ERR_HBONE_CONNECT", `cannot reach HBONE ${formatAuthority(request.hboneAddress)}: ${cause.message}`, { cause });
     });
@@ -294,6 +314,15 @@ export class ConnectionPool {
     if (force) conn.session.destroy();
     else if (!conn.session.closed) conn.session.close();
   }
+}
+
+const MAX_STREAM_ID = 2 ** 31 - 1;
+
+/** Streams a client session can still open before its stream ids run out (RFC 9113 5.1.1). */
+function streamIdsLeft(session: ClientSession): number {
+  if (session.streamIdsLeft !== undefined) return session.streamIdsLeft;
+  const next = session.state?.nextStreamID;
+  return next === undefined ? Infinity : Math.max(0, Math.floor((MAX_STREAM_ID - next) / 2) + 1);
 }
 
 /** The server's proven identity, if it is one the request expects. */

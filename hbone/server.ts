@@ -6,7 +6,7 @@ import { type ByteCounts, copyBidirectional, type CopyResult } from "./copy.ts";
 import { HboneStatusError, upstreamError } from "./errors.ts";
 import { type Forwarded, parseAuthority, parseBaggage, parseForwarded, type SocketAddress } from "./headers.ts";
 import { HBONE_TLS, identityFromSubjectAltName, tlsCredentials } from "./tls.ts";
-import { type LeanListener, listenLean, type TlsConnectionFacts } from "./h2/bun_tls.ts";
+import { type LeanListener, listenLean, type LeanTuning, type TlsConnectionFacts } from "./h2/bun_tls.ts";
 import { defaultHttp2Stack, type Http2Stack, type TunnelStream } from "./http2_stack.ts";
 
 /** What the server knows about one CONNECT when it asks where to send it. */
@@ -48,6 +48,11 @@ export interface HboneServerOptions {
   readonly onSessionError?: (error: Error, local: SocketAddress) => void;
   /** HTTP/2 implementation. Default {@link defaultHttp2Stack}. */
   readonly http2?: Http2Stack;
+  /**
+   * Limits and clocks of the lean stack (hbone/h2/bun_tls.ts has the defaults);
+   * on node:http2 only `maxConcurrentStreams` and `handshakeTimeoutMs` apply.
+   */
+  readonly tuning?: LeanTuning;
 }
 
 /** A server-side CONNECT stream from either stack. */
@@ -104,7 +109,8 @@ export class HboneServer {
       requestCert: true,
       rejectUnauthorized: true,
       allowHTTP1: false,
-      settings: { enableConnectProtocol: false },
+      handshakeTimeout: this.options.tuning?.handshakeTimeoutMs ?? 10_000,
+      settings: { enableConnectProtocol: false, maxConcurrentStreams: this.options.tuning?.maxConcurrentStreams ?? 100 },
     });
     server.on("session", (session) => this.#onSession(session, local));
     server.on("stream", (stream: http2.ServerHttp2Stream, headers) => {
@@ -112,8 +118,8 @@ export class HboneServer {
       if (conn) void this.#onStream(stream as unknown as ServerStream, headers, conn);
       else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     });
-    // Handshake failures (no client cert, unknown CA, expired) are the peer's problem, not ours.
-    server.on("tlsClientError", () => {});
+    // Handshake failures (no client cert, unknown CA, expired) are the peer's problem, not ours: reported, never thrown.
+    server.on("tlsClientError", (e: Error) => this.options.onSessionError?.(e, local));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(local.port, local.address, () => {
@@ -146,6 +152,7 @@ export class HboneServer {
           else stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         },
         onRefused: (e) => this.options.onSessionError?.(e, local),
+        tuning: this.options.tuning,
       });
     } catch (e) {
       return Promise.reject(e);
@@ -250,6 +257,10 @@ export class HboneServer {
       traceparent: header(headers.traceparent),
       bytes: { sent: 0, received: 0 },
     };
+    // A HEADERS and its RST_STREAM usually arrive together (rapid reset, CVE-2023-44487): let the
+    // frames already read be handled before dialling, so a stream reset at once costs no connect.
+    await new Promise((r) => setImmediate(r));
+    if (stream.destroyed) return report(499, tunnel);
     let upstream: Duplex;
     try {
       upstream = await this.options.connectUpstream(tunnel);

@@ -4,8 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 export interface TestProcess {
   readonly child: ChildProcess;
   readonly lines: string[];
-  /** Resolves with the first line (past or future) matching, or rejects at the deadline. */
-  waitForLine(match: RegExp | string, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first line (past, from index `from`, or future) matching, or rejects at the deadline. */
+  waitForLine(match: RegExp | string, timeoutMs?: number, from?: number): Promise<string>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
@@ -50,9 +50,9 @@ export function startProcess(cmd: string, args: string[], options: { env?: Recor
         } catch { /* already gone */ }
       }
     },
-    waitForLine(match, timeoutMs = 15_000) {
+    waitForLine(match, timeoutMs = 15_000, from = 0) {
       const re = typeof match === "string" ? new RegExp(match.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : match;
-      const seen = lines.find((l) => re.test(l));
+      const seen = lines.slice(from).find((l) => re.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${timeoutMs} ms; output:\n${lines.slice(-30).join("\n")}`)), timeoutMs);

@@ -6,6 +6,7 @@ import * as assert from "node:assert/strict";
 import * as net from "node:net";
 import { constants as h2 } from "node:http2";
 import { ConnectionPool } from "../hbone/mod.ts";
+import { defaultHttp2Stack } from "../hbone/http2_stack.ts";
 import {
   afterAll, exchange, goPeer, issue, loopbackAddress, runtime, startEchoServer, startProcess, test, testCa,
   type TestProcess, writeCertFiles, repoRoot,
@@ -64,6 +65,26 @@ test("idle connections are closed after the idle timeout", async () => {
   while (pool.stats().openConnections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(pool.stats().openConnections, 0);
 });
+
+// Lean only: starting a connection's stream ids near 2^31 is a test seam of the lean session.
+if (defaultHttp2Stack() === "lean") {
+  test("a connection about to run out of stream ids takes no new tunnel; a new one is opened and the old one's tunnels carry on", async () => {
+    const server = await goServer();
+    // Three ids left on each connection: 2^31-5, 2^31-3, 2^31-1.
+    const pool = new ConnectionPool({ tuning: { firstStreamId: 2 ** 31 - 5 } });
+    cleanups.push(() => pool.close());
+    const open = () => pool.connect({ source: clientCert, hboneAddress: server, expectedIdentities: [serverCert.identity], target: { address: "127.0.0.1", port: 9 } });
+    const held = [await open(), await open(), await open()];
+    assert.deepEqual(held.map((t) => t.connectionId), [1, 1, 1]);
+    const fourth = await open();
+    assert.equal(fourth.connectionId, 2);
+    assert.equal(pool.stats().connectionsOpened, 2);
+    for (const t of [...held, fourth]) {
+      const r = await exchange(t.stream, 64 * 1024);
+      assert.equal(r.receivedSha256, r.sentSha256);
+    }
+  }, { timeout: 30_000 });
+}
 
 const other = runtime === "bun" ? "deno" : "bun";
 

@@ -5,7 +5,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Socket, TCPSocketListener } from "bun";
-import { H2Session, type FrameTransport } from "./session.ts";
+import { splitPemCertificates, verifyCertificateChain } from "../../identity/mod.ts";
+import { H2Session, type FrameTransport, type H2SessionOptions } from "./session.ts";
 import type { HeaderRecord, H2Stream } from "./stream.ts";
 
 /** PEM material for one side of mutual TLS. */
@@ -23,13 +24,28 @@ export interface TlsConnectionFacts {
   readonly local: { address: string; port: number };
 }
 
+/** Before our SETTINGS a peer may send one default connection window of DATA (65,535) plus its preface and headers. */
+const MAX_EARLY_BYTES = 128 * 1024;
 const ALPN_H2 = Buffer.from([2, 0x68, 0x32]);
 const TLS13 = "TLSv1.3";
 // HBONE's suites (MESH_REFERENCE.md); Bun offers no cipher list option, so the handshake result is checked instead.
 const HBONE_CIPHERS = new Set(["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]);
 
+/** What a lean listener or dialler may tune; the defaults are below. */
+export type LeanTuning = Omit<H2SessionOptions, "role" | "transport" | "onStream"> & {
+  /** A TLS handshake not done by then is dropped. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
+};
+
+/** ztunnel-like clocks: a PING after 10 s of silence, given up after 20 s more; a server closes a connection idle for 10 minutes. */
+const CLIENT_TUNING = { keepaliveIntervalMs: 10_000, keepaliveTimeoutMs: 20_000 } as const;
+const SERVER_TUNING = { ...CLIENT_TUNING, idleTimeoutMs: 600_000, handshakeTimeoutMs: 10_000 } as const;
+
 interface SocketState {
   session?: H2Session;
+  handshakeTimer?: ReturnType<typeof setTimeout>;
+  /** The socket closed (while its certificate was being checked, say). */
+  closed?: boolean;
   transport?: BunSocketTransport;
   /** Bytes that arrived before the session existed; never seen, but losing the preface would be silent. */
   early?: Uint8Array[];
@@ -92,7 +108,12 @@ const handlers = {
   data(socket: Socket<SocketState>, chunk: Uint8Array) {
     const state = (socket.data ??= {});
     if (state.session) state.session.receive(chunk);
-    else (state.early ??= []).push(chunk);
+    else {
+      // Bytes sent while the certificate is checked wait here, up to what HTTP/2 lets a peer send unasked.
+      const early = (state.early ??= []);
+      early.push(chunk);
+      if (early.reduce((n, c) => n + c.length, 0) > MAX_EARLY_BYTES) socket.terminate();
+    }
   },
   drain(socket: Socket<SocketState>) {
     if (socket.data?.transport?.flush()) socket.data.session?.transportDrained();
@@ -102,6 +123,8 @@ const handlers = {
     socket.end();
   },
   close(socket: Socket<SocketState>, error?: Error) {
+    clearTimeout(socket.data?.handshakeTimer);
+    if (socket.data) socket.data.closed = true;
     socket.data?.session?.transportClosed(error);
   },
   error(socket: Socket<SocketState>, error: Error) {
@@ -116,6 +139,18 @@ function facts(socket: Socket<SocketState>): TlsConnectionFacts {
     peer: { address: socket.remoteAddress, port: socket.remotePort },
     local: { address: socket.localAddress, port: socket.localPort },
   };
+}
+
+/**
+ * Bun's verdict is not the only check: the peer's leaf is verified here too, up
+ * to our roots with each issuer's CA constraints (identity/verify.ts), before
+ * any HTTP/2 byte is read. Bun hands over only the leaf, so the intermediates
+ * tried are our own chain's: in one mesh, the same CA's.
+ */
+function verifyPeer(socket: Socket<SocketState>, tls: TlsMaterial): Promise<unknown> {
+  const leaf = (socket.getPeerCertificate() as { raw?: Uint8Array } | undefined)?.raw;
+  if (!leaf || leaf.length === 0) return Promise.reject(new Error("the peer presented no certificate"));
+  return verifyCertificateChain([leaf, ...splitPemCertificates(tls.cert).slice(1)], { trustBundlePem: splitPemCertificates(tls.ca) });
 }
 
 /** Refuses anything but TLS 1.3 with HBONE's suites. */
@@ -145,45 +180,66 @@ export interface LeanListenOptions {
   readonly onConnection: (facts: TlsConnectionFacts, session: H2Session) => void;
   readonly onStream: (stream: H2Stream, headers: HeaderRecord, session: H2Session) => void;
   readonly onRefused?: (error: Error) => void;
+  readonly tuning?: LeanTuning;
 }
 
 /** Listens for HBONE over Bun's TLS. Throws synchronously when the address is taken. */
 export function listenLean(options: LeanListenOptions): LeanListener {
+  const { handshakeTimeoutMs, ...tuning } = { ...SERVER_TUNING, ...options.tuning };
   const open = (tls: TlsMaterial, port: number): TCPSocketListener<SocketState> =>
     Bun.listen<SocketState>({
       hostname: options.address,
       port,
       data: {},
-      tls: { ...tls, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ALPN_H2 } as never,
+      // Certificates are required and checked in `handshake`, where the reason can be reported:
+      // with rejectUnauthorized, Bun drops an untrusted or expired client silently.
+      tls: { ...tls, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ALPN_H2 } as never,
       socket: {
         ...handlers,
         open(socket) {
-          socket.data = {};
+          // A peer that opens TCP and never finishes TLS would hold a socket forever.
+          const handshakeTimer = setTimeout(() => {
+            options.onRefused?.(new Error(`TLS handshake not done within ${handshakeTimeoutMs} ms`));
+            socket.terminate();
+          }, handshakeTimeoutMs);
+          socket.data = { handshakeTimer };
           socket.setNoDelay(true);
         },
         handshake(socket, success, authorizationError) {
-          const problem = !success ? authorizationError?.message ?? "handshake failed" : tlsParametersProblem(socket);
+          clearTimeout(socket.data?.handshakeTimer);
+          // Without a client certificate Bun reports "unable to get issuer certificate": say what happened.
+          const noCertificate = !(socket.getPeerCertificate() as { raw?: Uint8Array } | undefined)?.raw?.length;
+          const problem = noCertificate ? "the peer presented no certificate" : authorizationError?.message ?? (!success ? "handshake failed" : tlsParametersProblem(socket));
           if (problem) {
             options.onRefused?.(new Error(problem));
             return void socket.terminate();
           }
-          const transport = new BunSocketTransport(socket);
-          let session: H2Session | undefined;
-          session = new H2Session({
-            role: "server",
-            transport,
-            onStream: (stream, headers) => options.onStream(stream, headers, session!),
+          verifyPeer(socket, tls).then(() => accepted(socket), (e: Error) => {
+            options.onRefused?.(new Error(`client certificate refused: ${e.message}`));
+            socket.terminate();
           });
-          try {
-            options.onConnection(facts(socket), session);
-          } catch (e) {
-            options.onRefused?.(e as Error);
-            return session.destroy();
-          }
-          attach(socket, session, transport);
         },
       },
     });
+  /** A verified peer: its session starts, with any bytes that came during the checks. */
+  const accepted = (socket: Socket<SocketState>) => {
+    if (socket.data?.closed) return;
+    const transport = new BunSocketTransport(socket);
+    let session: H2Session | undefined;
+    session = new H2Session({
+      ...tuning,
+      role: "server",
+      transport,
+      onStream: (stream, headers) => options.onStream(stream, headers, session!),
+    });
+    try {
+      options.onConnection(facts(socket), session);
+    } catch (e) {
+      options.onRefused?.(e as Error);
+      return session.destroy();
+    }
+    attach(socket, session, transport);
+  };
   let listener = open(options.tls, options.port);
   const port = listener.port;
   return {
@@ -205,6 +261,7 @@ export interface LeanConnectOptions {
   readonly localAddress?: string;
   readonly tls: TlsMaterial;
   readonly timeoutMs: number;
+  readonly tuning?: LeanTuning;
 }
 
 /**
@@ -234,17 +291,24 @@ export function connectLean(options: LeanConnectOptions): Promise<{ session: H2S
         handshake(socket, _success, authorizationError) {
           const chainProblem = authorizationError && (authorizationError as { code?: string }).code !== "ERR_TLS_CERT_ALTNAME_INVALID" ? authorizationError.message : undefined;
           const problem = chainProblem ?? tlsParametersProblem(socket);
+          // Settle first: terminate() runs the close handler at once, which would report a bare "closed".
           if (problem || settled) {
-            socket.terminate();
-            return fail(new Error(problem ?? "handshake after timeout"));
+            fail(new Error(problem ?? "handshake after timeout"));
+            return void socket.terminate();
           }
-          socket.setNoDelay(true);
-          const transport = new BunSocketTransport(socket);
-          const session = new H2Session({ role: "client", transport });
-          attach(socket, session, transport);
-          settled = true;
-          clearTimeout(timer);
-          resolve({ session, facts: facts(socket) });
+          verifyPeer(socket, options.tls).then(() => {
+            if (settled) return void socket.terminate();
+            socket.setNoDelay(true);
+            const transport = new BunSocketTransport(socket);
+            const session = new H2Session({ ...CLIENT_TUNING, ...options.tuning, role: "client", transport });
+            attach(socket, session, transport);
+            settled = true;
+            clearTimeout(timer);
+            resolve({ session, facts: facts(socket) });
+          }, (e: Error) => {
+            fail(new Error(`server certificate refused: ${e.message}`));
+            socket.terminate();
+          });
         },
         connectError(_socket, error) {
           fail(error);

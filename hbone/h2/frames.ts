@@ -260,3 +260,22 @@ function uint32(value: number): Uint8Array {
   new DataView(out.buffer).setUint32(0, value >>> 0);
   return out;
 }
+
+/** Checks the client connection preface (RFC 9113 3.4), however it is split across reads. */
+export class PrefaceReader {
+  #seen = 0;
+
+  get done(): boolean {
+    return this.#seen === CONNECTION_PREFACE.length;
+  }
+
+  /** Consumes preface bytes from `chunk`; returns what follows them. Throws PROTOCOL_ERROR on a mismatch. */
+  consume(chunk: Uint8Array): Uint8Array {
+    const take = Math.min(CONNECTION_PREFACE.length - this.#seen, chunk.length);
+    for (let i = 0; i < take; i++) {
+      if (chunk[i] !== CONNECTION_PREFACE[this.#seen + i]) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "not an HTTP/2 connection preface");
+    }
+    this.#seen += take;
+    return chunk.subarray(take);
+  }
+}

@@ -18,7 +18,11 @@ export class HeaderBlockReader {
   readonly #decoder = new HpackDecoder();
   #block: { streamId: number; flags: number; parts: Uint8Array[]; size: number } | undefined;
 
-  constructor(private readonly maxBlockSize: number) {}
+  /**
+   * `maxFrames` bounds CONTINUATIONs by count, not only bytes: empty ones cost
+   * a frame each and no bytes (the 2024 "CONTINUATION flood").
+   */
+  constructor(private readonly maxBlockSize: number, private readonly maxFrames = 16) {}
 
   /** Inside a block, only CONTINUATION for the same stream may come (RFC 9113 6.10). */
   get expectingContinuation(): number | undefined {
@@ -43,6 +47,7 @@ export class HeaderBlockReader {
   #maybeDone(frame: Frame): HeaderBlock | undefined {
     const { streamId, flags, parts, size } = this.#block!;
     if (size > this.maxBlockSize) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block too large");
+    if (parts.length > this.maxFrames) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block in over ${this.maxFrames} frames`);
     if (!(frame.flags & Flag.END_HEADERS)) return undefined;
     this.#block = undefined;
     let fields: [string, string][] | undefined;

@@ -2,45 +2,28 @@ import { EventEmitter } from "node:events";
 import { HpackEncoder } from "./hpack.ts";
 import { type HeaderBlock, HeaderBlockReader, headerRecord, wellFormedFields } from "./header_block.ts";
 import {
-  CONNECTION_PREFACE, ConnectionError, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, encodeDataFrames, encodeFrame,
-  encodeGoaway, encodeRstStream, encodeSettings, encodeWindowUpdate, ErrorCode, Flag, type Frame,
-  FRAME_HEADER_LENGTH, FrameReader, FrameType, concatBytes, type DataPiece, MAX_WINDOW, Setting, unpad,
+  ConnectionError, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, encodeFrame, encodeGoaway, encodeRstStream, ErrorCode, Flag,
+  type Frame, FrameReader, FrameType, concatBytes, type DataPiece, MAX_WINDOW, PrefaceReader, unpad,
 } from "./frames.ts";
 import { type HeaderRecord, H2Stream, type StreamOwner } from "./stream.ts";
 import { decodeSettingsFrame, type PeerSettings } from "./settings.ts";
 import { readGoaway, readPing, readRstStream, readSettingsAck, readWindowUpdate } from "./control_frames.ts";
+import { AbuseLimits } from "./abuse_limits.ts";
+import { ReceiveFlow } from "./receive_window.ts";
+import { type FrameTransport, type H2SessionOptions, MAX_HEADER_BLOCK, openingBytes, resolveSessionOptions } from "./session_options.ts";
+import { SessionTimers } from "./session_timers.ts";
+import { WriteScheduler } from "./write_scheduler.ts";
 
-/** Where frames go: a TLS socket, seen as bytes out. */
-export interface FrameTransport {
-  /** Queues bytes; false when they could not all be handed to the socket yet. */
-  write(bytes: Uint8Array): boolean;
-  /** Closes after queued bytes are sent. */
-  end(): void;
-  destroy(): void;
-}
+export type { FrameTransport, H2SessionOptions } from "./session_options.ts";
 
-/** Tuning for {@link H2Session}; the defaults are ztunnel's. */
-export interface H2SessionOptions {
-  readonly role: "client" | "server";
-  readonly transport: FrameTransport;
-  /** Server: called for each new stream with its request headers. */
-  readonly onStream?: (stream: H2Stream, headers: HeaderRecord) => void;
-  /** Advertised to the peer (server). Default 1000. */
-  readonly maxConcurrentStreams?: number;
-  /** Per-stream receive window. Default 4 MiB. */
-  readonly streamWindow?: number;
-  /** Connection receive window. Default 16 MiB. */
-  readonly connectionWindow?: number;
-  /** Largest frame we accept. Default 256 KiB. */
-  readonly maxFrameSize?: number;
-}
-
-const MAX_HEADER_BLOCK = 64 * 1024;
+const MAX_STREAM_ID = 2 ** 31 - 1;
+const DRAIN_PING = Uint8Array.from([0x64, 0x72, 0x61, 0x69, 0x6e, 0x69, 0x6e, 0x67]);
 
 /**
  * One HTTP/2 connection carrying CONNECT streams: the part of RFC 9113 HBONE
- * uses, with flow control, SETTINGS, PING, GOAWAY and RST_STREAM. Events follow
- * node:http2's session: `connect` (peer SETTINGS seen), `goaway`, `error`, `close`.
+ * uses, with flow control, SETTINGS, PING, GOAWAY and RST_STREAM, bounded
+ * against hostile peers (abuse_limits.ts). Events follow node:http2's session:
+ * `connect` (peer SETTINGS seen), `goaway`, `error`, `close`.
  */
 export class H2Session extends EventEmitter implements StreamOwner {
   readonly #opts: H2SessionOptions;
@@ -50,17 +33,22 @@ export class H2Session extends EventEmitter implements StreamOwner {
   readonly #headerBlocks = new HeaderBlockReader(MAX_HEADER_BLOCK);
   readonly #encoder = new HpackEncoder();
   readonly #drainWaiters: (() => void)[] = [];
-  readonly #streamWindow: number;
-  readonly #connectionWindow: number;
-  #preface: Uint8Array | undefined;
+  readonly #flow: ReceiveFlow;
+  readonly #maxStreams: number;
+  readonly #limits: AbuseLimits;
+  readonly #timers: SessionTimers;
+  readonly #scheduler: WriteScheduler;
+  readonly #preface: PrefaceReader | undefined;
   #nextStreamId: number;
   #lastPeerStreamId = 0;
   #sendWindow = DEFAULT_WINDOW;
-  #receiveUnacknowledged = 0;
   remoteSettings: PeerSettings = { maxConcurrentStreams: 100, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
   #settingsSeen = false;
   #backlogged = false;
+  /** The final GOAWAY (with the real last stream id) went out. */
   #goawaySent = false;
+  /** Between the two GOAWAYs of a graceful close: streams already in flight are still taken. */
+  #draining: ReturnType<typeof setTimeout> | undefined;
   #goawayReceived = false;
   closed = false;
   destroyed = false;
@@ -69,21 +57,28 @@ export class H2Session extends EventEmitter implements StreamOwner {
     super();
     this.#opts = options;
     this.#transport = options.transport;
-    this.#streamWindow = options.streamWindow ?? 4 * 1024 * 1024;
-    this.#connectionWindow = options.connectionWindow ?? 16 * 1024 * 1024;
-    const maxFrameSize = options.maxFrameSize ?? 256 * 1024;
-    this.#reader = new FrameReader(maxFrameSize);
-    this.#nextStreamId = options.role === "client" ? 1 : 2;
-    if (options.role === "server") this.#preface = new Uint8Array(0);
-    const settings = encodeSettings([
-      [Setting.ENABLE_PUSH, 0],
-      [Setting.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams ?? 1000],
-      [Setting.INITIAL_WINDOW_SIZE, this.#streamWindow],
-      [Setting.MAX_FRAME_SIZE, maxFrameSize],
-      [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_BLOCK],
-    ]);
-    const windowUpdate = encodeWindowUpdate(0, this.#connectionWindow - DEFAULT_WINDOW);
-    this.#write(options.role === "client" ? concatBytes([CONNECTION_PREFACE, settings, windowUpdate]) : concatBytes([settings, windowUpdate]));
+    const resolved = resolveSessionOptions(options);
+    this.#flow = new ReceiveFlow(resolved.connectionWindow, resolved.streamWindow, (bytes) => this.#write(bytes));
+    this.#maxStreams = resolved.maxStreams;
+    this.#limits = new AbuseLimits(options.limits);
+    this.#reader = new FrameReader(resolved.maxFrameSize);
+    this.#nextStreamId = options.role === "client" ? options.firstStreamId ?? 1 : 2;
+    if (options.role === "server") this.#preface = new PrefaceReader();
+    const session = this;
+    this.#scheduler = new WriteScheduler({
+      get connectionWindow() { return session.#sendWindow; },
+      set connectionWindow(n: number) { session.#sendWindow = n; },
+      get maxFrameSize() { return session.remoteSettings.maxFrameSize; },
+      get closed() { return session.destroyed; },
+      write: (bytes) => this.#write(bytes),
+      whenWritable: (done) => (this.#drainWaiters.length > 0 || this.#backlogged ? this.#drainWaiters.push(done) : done()),
+    });
+    this.#timers = new SessionTimers(options, {
+      sendPing: (payload) => this.#write(encodeFrame(FrameType.PING, 0, 0, payload)),
+      keepaliveTimedOut: () => this.destroy(new Error("HTTP/2 keepalive PING unanswered")),
+      idle: () => this.close(),
+    });
+    this.#write(openingBytes(options.role, resolved));
   }
 
   /** The peer's first SETTINGS has arrived (`connect` was emitted). */
@@ -96,13 +91,20 @@ export class H2Session extends EventEmitter implements StreamOwner {
     return this.#streams.size;
   }
 
+  /** Streams this client can still open on this connection before ids run out (RFC 9113 5.1.1). */
+  get streamIdsLeft(): number {
+    return this.#nextStreamId > MAX_STREAM_ID ? 0 : Math.floor((MAX_STREAM_ID - this.#nextStreamId) / 2) + 1;
+  }
+
   /** Opens a stream with `headers` (client). */
   request(headers: Record<string, string>, options: { endStream?: boolean } = {}): H2Stream {
     if (this.closed || this.#goawayReceived) throw new Error("HTTP/2 session is closing; no new streams");
+    if (this.streamIdsLeft === 0) throw new Error("HTTP/2 stream ids exhausted on this connection");
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
-    const stream = new H2Stream(id, this, this.remoteSettings.initialWindowSize, this.#streamWindow);
+    const stream = new H2Stream(id, this, this.remoteSettings.initialWindowSize, this.#flow.streamWindow);
     this.#streams.set(id, stream);
+    this.#timers.streamsChanged(this.#streams.size);
     this.sendHeaders(stream, headers, options.endStream === true);
     if (options.endStream) stream.localEnded = true;
     return stream;
@@ -111,45 +113,52 @@ export class H2Session extends EventEmitter implements StreamOwner {
   /** Feeds bytes received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.destroyed) return;
+    this.#timers.heard();
     try {
-      if (this.#preface) {
-        chunk = this.#consumePreface(chunk);
+      if (this.#preface && !this.#preface.done) {
+        chunk = this.#preface.consume(chunk);
         if (chunk.length === 0) return;
       }
       this.#reader.push(chunk, this.#onFrameBound, this.#onDataBound);
     } catch (e) {
-      if (e instanceof ConnectionError) return this.#connectionError(e.errorCode, e.message);
-      this.#connectionError(ErrorCode.INTERNAL_ERROR, (e as Error).message);
+      this.#connectionError(e instanceof ConnectionError ? e.errorCode : ErrorCode.INTERNAL_ERROR, (e as Error).message);
     }
   }
 
   /** The transport closed under us. */
   transportClosed(error?: Error): void {
-    if (this.destroyed) return;
     this.destroy(error);
   }
 
-  /** Graceful: GOAWAY now, close once open streams finish. */
+  /** The transport's backlog emptied: writes waiting on it continue. */
+  transportDrained(): void {
+    this.#backlogged = false;
+    this.#limits.drained();
+    for (const w of this.#drainWaiters.splice(0)) w();
+  }
+
+  /**
+   * Graceful, in two GOAWAYs as RFC 9113 6.8 suggests: the first (last stream
+   * 2^31-1) and a PING, so streams the peer sent meanwhile are still served;
+   * the second, once the PING is answered, names the last one. Open streams finish.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.#goawaySent) {
-      this.#goawaySent = true;
-      this.#write(encodeGoaway(this.#lastPeerStreamId, ErrorCode.NO_ERROR));
+    if (this.#opts.role === "server" && !this.destroyed) {
+      this.#write(concatBytes([encodeGoaway(MAX_STREAM_ID, ErrorCode.NO_ERROR), encodeFrame(FrameType.PING, 0, 0, DRAIN_PING)]));
+      this.#draining = setTimeout(() => this.#finalGoaway(), this.#opts.drainTimeoutMs ?? 1000);
+      (this.#draining as { unref?: () => void }).unref?.();
+      return;
     }
-    this.#maybeFinish();
+    this.#finalGoaway();
   }
 
   /** Abrupt: resets every stream and drops the connection. */
   destroy(error?: Error): void {
     if (this.destroyed) return;
-    this.destroyed = true;
-    this.closed = true;
-    for (const stream of [...this.#streams.values()]) {
-      if (stream.rstCode === undefined) stream.rstCode = ErrorCode.CANCEL;
-      stream.destroy();
-    }
-    this.#streams.clear();
+    this.#stop();
+    this.#resetAll(ErrorCode.CANCEL);
     this.#transport.destroy();
     if (error && this.listenerCount("error") > 0) this.emit("error", error);
     this.emit("close");
@@ -159,36 +168,14 @@ export class H2Session extends EventEmitter implements StreamOwner {
 
   sendHeaders(stream: H2Stream, headers: Record<string, string>, endStream: boolean): void {
     const block = this.#encoder.encode(Object.entries(headers));
+    stream.answered = true;
     // HBONE's header blocks are far below the 16 KiB minimum frame size, so no CONTINUATION.
     this.#write(encodeFrame(FrameType.HEADERS, Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0), stream.id, block));
     if (endStream) this.#afterLocalEnd(stream);
   }
 
   sendData(stream: H2Stream, chunk: Uint8Array, done: (error?: Error | null) => void): void {
-    let offset = 0;
-    const send = () => {
-      stream.blockedWrite = undefined;
-      if (stream.destroyed || this.destroyed) return done(new Error(`stream ${stream.id} closed while writing`));
-      const frames: [number, number][] = [];
-      let total = 0;
-      while (offset < chunk.length) {
-        const n = Math.min(chunk.length - offset, stream.sendWindow, this.#sendWindow, this.remoteSettings.maxFrameSize);
-        if (n <= 0) break;
-        frames.push([offset, n]);
-        total += FRAME_HEADER_LENGTH + n;
-        stream.sendWindow -= n;
-        this.#sendWindow -= n;
-        offset += n;
-      }
-      if (frames.length > 0) this.#write(encodeDataFrames(stream.id, chunk, frames, total));
-      if (offset < chunk.length) {
-        stream.blockedWrite = send;
-        return;
-      }
-      if (this.#drainWaiters.length > 0 || this.#backlogged) this.#drainWaiters.push(() => done());
-      else done();
-    };
-    send();
+    this.#scheduler.send(stream, chunk, done);
   }
 
   sendEndStream(stream: H2Stream): void {
@@ -201,15 +188,18 @@ export class H2Session extends EventEmitter implements StreamOwner {
     this.forget(stream);
   }
 
+  /** The reader took what it was given: the connection's and the stream's window open again. */
   consumed(stream: H2Stream): void {
-    this.#grantStream(stream);
+    this.#flow.consumed(stream);
   }
 
   forget(stream: H2Stream): void {
-    if (this.#streams.get(stream.id) === stream) {
-      this.#streams.delete(stream.id);
-      this.#maybeFinish();
-    }
+    if (this.#streams.get(stream.id) !== stream) return;
+    this.#streams.delete(stream.id);
+    this.#scheduler.forget(stream);
+    this.#flow.released(stream);
+    this.#timers.streamsChanged(this.#streams.size);
+    this.#maybeFinish();
   }
 
   // ---- receiving ----
@@ -219,22 +209,10 @@ export class H2Session extends EventEmitter implements StreamOwner {
     if (!this.#transport.write(bytes)) this.#backlogged = true;
   }
 
-  /** The transport's backlog emptied: writes waiting on it continue. */
-  transportDrained(): void {
-    this.#backlogged = false;
-    for (const w of this.#drainWaiters.splice(0)) w();
-  }
-
-  #consumePreface(chunk: Uint8Array): Uint8Array {
-    const seen = this.#preface!;
-    const need = CONNECTION_PREFACE.length - seen.length;
-    const take = chunk.subarray(0, need);
-    for (let i = 0; i < take.length; i++) {
-      if (take[i] !== CONNECTION_PREFACE[seen.length + i]) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "not an HTTP/2 connection preface");
-    }
-    const joined = concatBytes([seen, take]);
-    this.#preface = joined.length === CONNECTION_PREFACE.length ? undefined : joined;
-    return chunk.subarray(take.length);
+  /** A frame the peer's frame obliges us to send: bounded while the peer does not read. */
+  #reply(bytes: Uint8Array): void {
+    this.#write(bytes);
+    this.#limits.controlReplyQueued(this.#backlogged);
   }
 
   readonly #onFrameBound = (frame: Frame) => this.#onFrame(frame);
@@ -275,28 +253,14 @@ export class H2Session extends EventEmitter implements StreamOwner {
   #onDataPiece(streamId: number, flags: number, data: Uint8Array, counted: number, last: boolean): void {
     if (this.#headerBlocks.expectingContinuation !== undefined) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "header block interrupted by DATA");
     if (!this.#settingsSeen) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "the first frame must be SETTINGS");
-    this.#receiveUnacknowledged += counted;
-    if (this.#receiveUnacknowledged > this.#connectionWindow) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "peer overran the connection window");
-    if (this.#receiveUnacknowledged >= this.#connectionWindow / 2) {
-      this.#write(encodeWindowUpdate(0, this.#receiveUnacknowledged));
-      this.#receiveUnacknowledged = 0;
+    const stream = this.#streams.get(streamId)!;
+    if (!this.#flow.accept(stream, counted, data.length)) {
+      if (!stream) return last ? this.#unknownStream(streamId) : undefined;
+      return this.#streamError(stream, stream.remoteEnded ? ErrorCode.STREAM_CLOSED : ErrorCode.FLOW_CONTROL_ERROR);
     }
-    const stream = this.#streams.get(streamId);
-    if (!stream) return last ? this.#unknownStream(streamId) : undefined;
-    if (stream.remoteEnded) return this.#streamError(stream, ErrorCode.STREAM_CLOSED);
-    stream.receiveWindow -= counted;
-    if (stream.receiveWindow < 0) return this.#streamError(stream, ErrorCode.FLOW_CONTROL_ERROR);
-    stream.unacknowledged += counted;
-    if (data.length > 0 && !stream.push(data)) stream.readerFull = true;
+    if (data.length > 0) stream.push(data);
     if (last && flags & Flag.END_STREAM) this.#afterRemoteEnd(stream);
-    else if (!stream.readerFull) this.#grantStream(stream);
-  }
-
-  #grantStream(stream: H2Stream): void {
-    if (stream.remoteEnded || stream.unacknowledged < this.#streamWindow / 2) return;
-    this.#write(encodeWindowUpdate(stream.id, stream.unacknowledged));
-    stream.receiveWindow += stream.unacknowledged;
-    stream.unacknowledged = 0;
+    this.#flow.consumed(stream);
   }
 
   #onHeaderBlock(block: HeaderBlock | undefined): void {
@@ -305,17 +269,17 @@ export class H2Session extends EventEmitter implements StreamOwner {
     const existing = this.#streams.get(streamId);
     if (existing) return this.#onStreamHeaders(existing, fields, endStream);
     if (this.#opts.role === "client" || streamId % 2 === 0 || streamId <= this.#lastPeerStreamId) {
-      if (streamId <= this.#lastPeerStreamId || streamId < this.#nextStreamId) return this.#write(encodeRstStream(streamId, ErrorCode.STREAM_CLOSED));
+      if (streamId <= this.#lastPeerStreamId || streamId < this.#nextStreamId) return this.#refuse(streamId, ErrorCode.STREAM_CLOSED);
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `HEADERS opening stream ${streamId} is not allowed here`);
     }
     this.#lastPeerStreamId = streamId;
-    const limit = this.#opts.maxConcurrentStreams ?? 1000;
     const malformed = !fields || !wellFormedFields(fields);
-    if (malformed || this.closed || this.#streams.size >= limit) {
-      return this.#write(encodeRstStream(streamId, malformed ? ErrorCode.PROTOCOL_ERROR : ErrorCode.REFUSED_STREAM));
+    if (malformed || this.#goawaySent || (this.closed && !this.#draining) || this.#streams.size >= this.#maxStreams) {
+      return this.#refuse(streamId, malformed ? ErrorCode.PROTOCOL_ERROR : ErrorCode.REFUSED_STREAM);
     }
-    const stream = new H2Stream(streamId, this, this.remoteSettings.initialWindowSize, this.#streamWindow);
+    const stream = new H2Stream(streamId, this, this.remoteSettings.initialWindowSize, this.#flow.streamWindow);
     this.#streams.set(streamId, stream);
+    this.#timers.streamsChanged(this.#streams.size);
     if (endStream) this.#afterRemoteEnd(stream);
     this.#opts.onStream?.(stream, headerRecord(fields));
   }
@@ -339,24 +303,25 @@ export class H2Session extends EventEmitter implements StreamOwner {
     const code = readRstStream(frame);
     const stream = this.#streams.get(frame.streamId);
     if (!stream) return;
+    // A stream reset before we answered it cost us a stream and maybe a dial: the rapid-reset pattern.
+    if (this.#opts.role === "server" && !stream.answered) this.#limits.earlyReset();
     stream.rstCode = code;
-    this.#streams.delete(stream.id);
+    this.forget(stream);
     stream.destroy();
-    this.#maybeFinish();
   }
 
   #onSettings(frame: Frame): void {
     if (readSettingsAck(frame)) return;
     const before = this.remoteSettings.initialWindowSize;
     this.remoteSettings = decodeSettingsFrame(frame.payload, this.remoteSettings);
-    this.#write(encodeFrame(FrameType.SETTINGS, Flag.ACK, 0));
+    this.#reply(encodeFrame(FrameType.SETTINGS, Flag.ACK, 0));
     const delta = this.remoteSettings.initialWindowSize - before;
     if (delta !== 0) {
       for (const s of this.#streams.values()) {
         s.sendWindow += delta;
         if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "stream window overflow");
       }
-      this.#resumeBlocked();
+      for (const s of this.#streams.values()) if (s.sendWindow > 0) this.#scheduler.resumeStream(s);
     }
     if (!this.#settingsSeen) {
       this.#settingsSeen = true;
@@ -365,7 +330,8 @@ export class H2Session extends EventEmitter implements StreamOwner {
   }
 
   #onPing(frame: Frame): void {
-    if (readPing(frame)) this.#write(encodeFrame(FrameType.PING, Flag.ACK, 0, frame.payload));
+    if (readPing(frame)) return this.#reply(encodeFrame(FrameType.PING, Flag.ACK, 0, frame.payload));
+    if (this.#draining && frame.payload.every((b, i) => b === DRAIN_PING[i])) this.#finalGoaway();
   }
 
   #onGoaway(frame: Frame): void {
@@ -376,7 +342,7 @@ export class H2Session extends EventEmitter implements StreamOwner {
     for (const s of [...this.#streams.values()]) {
       if (s.id > lastStreamId && s.id % 2 === this.#nextStreamId % 2) {
         s.rstCode = ErrorCode.REFUSED_STREAM;
-        this.#streams.delete(s.id);
+        this.forget(s);
         s.destroy();
       }
     }
@@ -389,30 +355,30 @@ export class H2Session extends EventEmitter implements StreamOwner {
     if (frame.streamId === 0) {
       this.#sendWindow += increment;
       if (this.#sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
-      return this.#resumeBlocked();
+      return this.#scheduler.resume();
     }
     const stream = this.#streams.get(frame.streamId);
     if (!stream) return;
     if (increment === 0) return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR);
     stream.sendWindow += increment;
     if (stream.sendWindow > MAX_WINDOW) return this.#streamError(stream, ErrorCode.FLOW_CONTROL_ERROR);
-    stream.blockedWrite?.();
-  }
-
-  #resumeBlocked(): void {
-    for (const s of this.#streams.values()) {
-      if (this.#sendWindow <= 0) return;
-      s.blockedWrite?.();
-    }
+    this.#scheduler.resumeStream(stream);
   }
 
   #unknownStream(streamId: number): void {
     const known = streamId <= this.#lastPeerStreamId || (streamId % 2 === this.#nextStreamId % 2 && streamId < this.#nextStreamId);
     if (!known) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `frame on idle stream ${streamId}`);
-    this.#write(encodeRstStream(streamId, ErrorCode.STREAM_CLOSED));
+    this.#refuse(streamId, ErrorCode.STREAM_CLOSED);
+  }
+
+  /** Resets a stream the peer got wrong; counted, so faults cannot be farmed for replies. */
+  #refuse(streamId: number, code: number): void {
+    this.#limits.errorReset();
+    this.#reply(encodeRstStream(streamId, code));
   }
 
   #streamError(stream: H2Stream, code: number): void {
+    this.#limits.errorReset();
     stream.close(code);
   }
 
@@ -427,10 +393,19 @@ export class H2Session extends EventEmitter implements StreamOwner {
     if (stream.localEnded) this.forget(stream);
   }
 
+  #finalGoaway(): void {
+    clearTimeout(this.#draining);
+    this.#draining = undefined;
+    if (this.destroyed || this.#goawaySent) return;
+    this.#goawaySent = true;
+    this.#write(encodeGoaway(this.#lastPeerStreamId, ErrorCode.NO_ERROR));
+    this.#maybeFinish();
+  }
+
   #maybeFinish(): void {
-    if (this.closed && !this.destroyed && this.#streams.size === 0) {
-      this.destroyed = true;
-      this.#transport.end();
+    if (this.closed && !this.#draining && !this.destroyed && this.#streams.size === 0) {
+      this.#stop();
+      this.#endTransport();
       this.emit("close");
     }
   }
@@ -442,15 +417,33 @@ export class H2Session extends EventEmitter implements StreamOwner {
       this.#write(encodeGoaway(this.#lastPeerStreamId, code, message));
     }
     const error = Object.assign(new Error(`HTTP/2 connection error: ${message}`), { code: "ERR_HTTP2_SESSION_ERROR", errorCode: code });
+    this.#stop();
+    this.#resetAll(code);
+    this.#endTransport();
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    this.emit("close");
+  }
+
+  #resetAll(code: number): void {
     for (const stream of [...this.#streams.values()]) {
-      stream.rstCode = code;
+      stream.rstCode ??= code;
       stream.destroy();
     }
     this.#streams.clear();
+  }
+
+  #stop(): void {
     this.destroyed = true;
     this.closed = true;
+    this.#timers.stop();
+    clearTimeout(this.#draining);
+    this.#draining = undefined;
+  }
+
+  /** Ends after the queued bytes, but a peer that never reads them cannot keep the socket: it is dropped after the linger. */
+  #endTransport(): void {
     this.#transport.end();
-    if (this.listenerCount("error") > 0) this.emit("error", error);
-    this.emit("close");
+    const timer = setTimeout(() => this.#transport.destroy(), this.#opts.lingerMs ?? 5000);
+    (timer as { unref?: () => void }).unref?.();
   }
 }

@@ -2,79 +2,10 @@
 // transport: the protocol logic without sockets (the socket paths, and Go and
 // python3-h2 peers, are covered by tests/hbone_*_test.ts).
 import { describe, expect, test } from "bun:test";
-import {
-  CONNECTION_PREFACE, concatBytes, encodeFrame, encodeSettings, encodeWindowUpdate, ErrorCode, Flag, type Frame, FrameReader,
-  FrameType, readUint32, Setting,
-} from "./frames.ts";
+import { CONNECTION_PREFACE, encodeFrame, encodeSettings, encodeWindowUpdate, ErrorCode, Flag, FrameType, readUint32, Setting } from "./frames.ts";
 import { HpackEncoder } from "./hpack.ts";
-import { type FrameTransport, H2Session, type H2SessionOptions } from "./session.ts";
-import type { H2Stream, HeaderRecord } from "./stream.ts";
-
-/** Bytes written by a session, delivered to `deliver` on a later microtask like a socket would. */
-class MemoryTransport implements FrameTransport {
-  written: Uint8Array[] = [];
-  ended = false;
-  deliver?: (bytes: Uint8Array) => void;
-  onEnd?: () => void;
-  write(bytes: Uint8Array): boolean {
-    this.written.push(bytes);
-    const to = this.deliver;
-    if (to) queueMicrotask(() => to(bytes));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-    queueMicrotask(() => this.onEnd?.());
-  }
-  destroy(): void {
-    this.end();
-  }
-  frames(): Frame[] {
-    const out: Frame[] = [];
-    const reader = new FrameReader(1 << 24);
-    let bytes = concatBytes(this.written);
-    if (bytes.length >= CONNECTION_PREFACE.length && bytes[0] === 0x50) bytes = bytes.subarray(CONNECTION_PREFACE.length);
-    reader.push(bytes, (f) => out.push({ ...f, payload: f.payload.slice() }), (p) => out.push({ type: FrameType.DATA, flags: p.last ? p.flags : 0, streamId: p.streamId, payload: p.data.slice() }));
-    return out;
-  }
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 5));
-
-function pair(server: Partial<H2SessionOptions> = {}, client: Partial<H2SessionOptions> = {}) {
-  const streams: [H2Stream, HeaderRecord][] = [];
-  const ct = new MemoryTransport();
-  const st = new MemoryTransport();
-  const s = new H2Session({ role: "server", transport: st, onStream: (stream, h) => streams.push([stream, h]), ...server });
-  const c = new H2Session({ role: "client", transport: ct, ...client });
-  ct.deliver = (b) => s.receive(b);
-  st.deliver = (b) => c.receive(b);
-  // The client's preface and SETTINGS were written before delivery was wired.
-  for (const b of ct.written) s.receive(b);
-  for (const b of st.written) c.receive(b);
-  ct.onEnd = () => s.transportClosed();
-  st.onEnd = () => c.transportClosed();
-  return { client: c, server: s, streams, ct, st };
-}
-
-/** A server session fed raw bytes, as a misbehaving peer would send them. */
-function rawServer() {
-  const st = new MemoryTransport();
-  const s = new H2Session({ role: "server", transport: st });
-  const errors: Error[] = [];
-  s.on("error", (e: Error) => errors.push(e));
-  const send = (...frames: Uint8Array[]) => s.receive(concatBytes(frames));
-  const goaway = () => st.frames().find((f) => f.type === FrameType.GOAWAY);
-  const goawayCode = () => {
-    const g = goaway();
-    return g ? readUint32(g.payload, 4) : undefined;
-  };
-  return { s, st, send, goawayCode, errors };
-}
-
-const CONNECT = new HpackEncoder().encode([[":method", "CONNECT"], [":authority", "10.0.0.1:80"]]);
-const headersFrame = (id: number, block = CONNECT, flags: number = Flag.END_HEADERS) => encodeFrame(FrameType.HEADERS, flags, id, block);
-const SETTINGS = encodeSettings([]);
+import type { HeaderRecord } from "./stream.ts";
+import { CONNECT, headersFrame, pair, rawServer, SETTINGS, tick } from "./_session_test_kit.ts";
 
 describe("H2Session with itself", () => {
   test("CONNECT, response, bytes both ways, half-close each way, and both sides forget the stream", async () => {

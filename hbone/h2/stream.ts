@@ -25,18 +25,21 @@ export class H2Stream extends Duplex {
   sendWindow: number;
   /** Bytes the peer may still send before we grant more. */
   receiveWindow: number;
-  /** Bytes delivered to the reader and not yet granted back. */
+  /** Bytes the reader took and the peer was not yet granted back. */
   unacknowledged = 0;
-  /** The reader's buffer was full at the last push; the window waits for `_read`. */
-  readerFull = false;
+  /** Payload bytes pushed to the reader, and how many of them it has taken (they left its buffer). */
+  pushed = 0;
+  taken = 0;
   localEnded = false;
   remoteEnded = false;
   /** Set when the stream was reset, by either side. */
   rstCode: number | undefined;
   /** Response headers, on a client stream once they arrive. */
   responseHeaders: HeaderRecord | undefined;
-  /** A write waiting for window: resumed by WINDOW_UPDATE or SETTINGS. */
-  blockedWrite: (() => void) | undefined;
+  /** Response headers were sent (server side): a reset after this is not an early one. */
+  answered = false;
+  /** A write waiting for window, given at most `quantum` bytes a turn (write_scheduler.ts). */
+  blockedWrite: ((quantum?: number) => unknown) | undefined;
 
   constructor(
     readonly id: number,
@@ -47,6 +50,8 @@ export class H2Stream extends Duplex {
     super({ allowHalfOpen: true, highWaterMark: 256 * 1024 });
     this.sendWindow = sendWindow;
     this.receiveWindow = receiveWindow;
+    // Bytes left in the buffer when END_STREAM came are taken without another `_read`.
+    this.once("end", () => session.consumed(this));
   }
 
   /** Sends the response headers (server side). */
@@ -88,10 +93,14 @@ export class H2Stream extends Duplex {
   }
 
   override _read(): void {
-    if (this.readerFull) {
-      this.readerFull = false;
-      this.session.consumed(this);
-    }
+    this.session.consumed(this);
+  }
+
+  /** Every read (explicit, or `flow()` in flowing mode) may free window: `_read` alone is not called again while one is pending. */
+  override read(size?: number): any {
+    const chunk = super.read(size);
+    if (chunk !== null) this.session.consumed(this);
+    return chunk;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
