@@ -43,7 +43,12 @@ export const WAYPOINT_GATEWAY = "default/waypoint";
 const BACKEND_PORT = 8080;
 
 /** Starts backends, the ztunnel and the waypoint; resolves once the waypoint is ready. */
-export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => []) {
+export async function startWaypointMesh(
+  services: readonly MeshService[],
+  routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [],
+  /** More of the local file (l7Policies, extAuthzProviders), by service key. */
+  extra: (keys: Record<string, string>) => Record<string, unknown> = () => ({}),
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
   const backendNames = [...new Set(services.flatMap((s) => s.backends))];
@@ -59,6 +64,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
   const mesh: TestMesh = await startMesh(["node-b"], ztunnelConfig);
   const clientAddress = loopbackAddress();
   const snapshot = (r: ServiceRoutes[]) => ({
+    ...extra(keys),
     gateway: WAYPOINT_GATEWAY,
     services: services.map((s): Service => testService(s.name, "default", { vips: [{ network: "", address: s.vip }], ports: { [s.port ?? 80]: BACKEND_PORT } })),
     workloads: [
