@@ -4,6 +4,7 @@
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import type { Logger } from "../telemetry/mod.ts";
 import { authorization } from "./filters/authorization.ts";
+import { extAuthz } from "./filters/ext_authz.ts";
 import { jwtAuthn } from "./filters/jwt.ts";
 import { normalizeRequestPath } from "./filters/normalize_path.ts";
 import { JwksCache } from "./jwks_cache.ts";
@@ -18,5 +19,5 @@ export function securityFilters(deps: { readonly log: Logger; readonly registry:
   const labels = ["decision", "policy", "destination_service"];
   const decisions = registry.counter("ambit_waypoint_authorization_decisions_total", "L7 authorization decisions, by decision and deciding policy", labels);
   const dryRuns = registry.counter("ambit_waypoint_authorization_dry_run_total", "What dry-run L7 policies would have decided", ["would", "policy", "destination_service"]);
-  return [normalizeRequestPath, jwtAuthn({ jwks, log }), authorization({ log, decisions, dryRuns })];
+  return [normalizeRequestPath, jwtAuthn({ jwks, log }), extAuthz({ log }), authorization({ log, decisions, dryRuns })];
 }
