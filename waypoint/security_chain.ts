@@ -7,8 +7,10 @@ import { authorization } from "./filters/authorization.ts";
 import { extAuthz } from "./filters/ext_authz.ts";
 import { jwtAuthn } from "./filters/jwt.ts";
 import { normalizeRequestPath } from "./filters/normalize_path.ts";
+import { rateLimit } from "./filters/rate_limit.ts";
 import { JwksCache } from "./jwks_cache.ts";
 import type { Filter } from "./request_context.ts";
+import { TokenBuckets } from "./token_bucket.ts";
 
 /** The security filters, with their metrics registered on the waypoint's registry. */
 export function securityFilters(deps: { readonly log: Logger; readonly registry: MetricsRegistry }): Filter[] {
@@ -19,5 +21,7 @@ export function securityFilters(deps: { readonly log: Logger; readonly registry:
   const labels = ["decision", "policy", "destination_service"];
   const decisions = registry.counter("ambit_waypoint_authorization_decisions_total", "L7 authorization decisions, by decision and deciding policy", labels);
   const dryRuns = registry.counter("ambit_waypoint_authorization_dry_run_total", "What dry-run L7 policies would have decided", ["would", "policy", "destination_service"]);
-  return [normalizeRequestPath, jwtAuthn({ jwks, log }), extAuthz({ log }), authorization({ log, decisions, dryRuns })];
+  const limited = registry.counter("ambit_waypoint_rate_limited_total", "Requests answered 429 by a local rate limit", ["policy", "destination_service"]);
+  const buckets = new TokenBuckets();
+  return [normalizeRequestPath, jwtAuthn({ jwks, log }), extAuthz({ log }), authorization({ log, decisions, dryRuns }), rateLimit({ buckets, limited })];
 }

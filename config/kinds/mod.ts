@@ -12,6 +12,7 @@
 import type { z } from "zod";
 import type { KubeObject } from "../objects.ts";
 import { AuthorizationPolicySchema, ISTIO_SECURITY_VERSIONS } from "./authorization_policy.ts";
+import { BackendTrafficPolicySchema, ENVOY_GATEWAY_VERSIONS } from "./backend_traffic_policy.ts";
 import { GATEWAY_API_VERSIONS, GatewaySchema } from "./gateway.ts";
 import { HTTPRouteSchema } from "./http_route.ts";
 import { NamespaceSchema } from "./namespace.ts";
@@ -25,6 +26,7 @@ import { STORED_ONLY_KINDS, storedOnlySchema } from "./stored_only.ts";
 import { ISTIO_NETWORKING_VERSIONS, WorkloadEntrySchema } from "./workload_entry.ts";
 
 export * from "./authorization_policy.ts";
+export * from "./backend_traffic_policy.ts";
 export * from "./gateway.ts";
 export * from "./http_route.ts";
 export * from "./namespace.ts";
@@ -74,6 +76,7 @@ const ENFORCED: readonly (readonly [z.ZodType<KubeObject>, string, string, reado
   [RequestAuthenticationSchema, "RequestAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
   [GatewaySchema, "Gateway", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
   [HTTPRouteSchema, "HTTPRoute", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
+  [BackendTrafficPolicySchema, "BackendTrafficPolicy", "gateway.envoyproxy.io", ENVOY_GATEWAY_VERSIONS, true],
 ];
 
 /**

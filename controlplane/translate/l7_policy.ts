@@ -8,7 +8,7 @@
  * @module
  */
 import { DRY_RUN_ANNOTATION, type KubeObject } from "../../config/objects.ts";
-import type { JwtRule, L7Authorization, L7RateLimit, L7RequestAuthentication, L7Rule, L7Source, ServiceL7Policy } from "../../xds/l7_policy_resources.ts";
+import type { JwtRule, L7Authorization, L7RateLimit, L7RequestAuthentication, L7Rule, L7Source, RateLimitKey, ServiceL7Policy } from "../../xds/l7_policy_resources.ts";
 import { arr, rec, spec, str, strings } from "./_read.ts";
 
 /** How a translation finds what a targetRef names. */
@@ -78,6 +78,10 @@ export function translateL7Policies(objects: readonly KubeObject[], ctx: L7Polic
     } else if (o.kind === "RequestAuthentication") {
       const p = translateRequestAuthentication(o);
       for (const key of targetsOf(o, ctx, warnings)) entry(key).requestAuthentications.push(p);
+    } else if (o.kind === "BackendTrafficPolicy") {
+      const p = translateRateLimit(o);
+      if (p.rules.length === 0) continue;
+      for (const key of targetsOf(o, ctx, warnings)) entry(key).rateLimits.push(p);
     }
   }
   const policies = [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([service, e]) => ({ service, ...e }));
@@ -143,6 +147,25 @@ export function translateRequestAuthentication(o: KubeObject): L7RequestAuthenti
     };
   });
   return { name: o.metadata.name, namespace: o.metadata.namespace ?? "default", jwtRules: rules };
+}
+
+const UNIT_SECONDS: Record<string, number> = { Second: 1, Minute: 60, Hour: 3600, Day: 86_400 };
+
+/** A BackendTrafficPolicy's local rate limit in the waypoint's shape. */
+export function translateRateLimit(o: KubeObject): L7RateLimit {
+  const local = rec(rec(rec(spec(o).rateLimit)).local);
+  const rules = arr(local.rules).map((raw) => {
+    const r = rec(raw);
+    const sel = rec(arr(r.clientSelectors)[0]);
+    const header = str(rec(arr(sel.headers)[0]).name);
+    const key: RateLimitKey = header ? { type: "Header", name: header.toLowerCase() }
+      : sel.sourceIdentity ? { type: "SourceIdentity" }
+      : sel.requestPrincipal ? { type: "RequestPrincipal" }
+      : { type: "None" };
+    const limit = rec(r.limit);
+    return { key, requests: Number(limit.requests), unitSeconds: UNIT_SECONDS[str(limit.unit) ?? "Second"] ?? 1 };
+  });
+  return { name: o.metadata.name, namespace: o.metadata.namespace ?? "default", rules };
 }
 
 /** A Go-style duration ("5s", "1m30s", "250ms") in milliseconds. */
