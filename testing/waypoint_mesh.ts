@@ -11,13 +11,14 @@ import { CertificateAuthority, spiffeId } from "../identity/mod.ts";
 import type { Service, Workload } from "../xds/resources.ts";
 import type { PortProtocol, ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { type HboneForwarder, startHboneForwarder } from "./hbone_forwarder.ts";
+import { startGrpcEcho } from "./grpc_echo.ts";
 import { type HttpEchoServer, startHttpEcho } from "./http_echo.ts";
 import { runtime } from "./harness.ts";
 import { loopbackAddress } from "./loopback.ts";
 import { service as ztunnelService, startMesh, type TestMesh, workload as ztunnelWorkload } from "./mesh.ts";
 import { startProcess, type TestProcess } from "./processes.ts";
 import { testService, testWorkload } from "./resources.ts";
-import { runtimeCommand } from "./runtime_command.ts";
+import { repoRoot, runtimeCommand } from "./runtime_command.ts";
 
 /** One Service behind the waypoint. */
 export interface MeshService {
@@ -43,16 +44,21 @@ export const WAYPOINT_GATEWAY = "default/waypoint";
 const BACKEND_PORT = 8080;
 
 /** Starts backends, the ztunnel and the waypoint; resolves once the waypoint is ready. */
-export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => []) {
+export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [], options: { grpcBackends?: readonly string[] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
   const backendNames = [...new Set(services.flatMap((s) => s.backends))];
   const backends: Record<string, HttpEchoServer> = {};
-  for (const name of backendNames) backends[name] = await startHttpEcho(name, loopbackAddress(), BACKEND_PORT);
+  const grpcBackends: Record<string, { address: string; close(): Promise<void> }> = {};
+  for (const name of backendNames) {
+    if (options.grpcBackends?.includes(name)) grpcBackends[name] = await startGrpcEcho(name, loopbackAddress(), BACKEND_PORT);
+    else backends[name] = await startHttpEcho(name, loopbackAddress(), BACKEND_PORT);
+  }
+  const addressOf = (b: string) => (backends[b] ?? grpcBackends[b])!.address;
   const servicesOf = (b: string) => services.filter((s) => s.backends.includes(b));
   const ztunnelConfig = {
     workloads: backendNames.map((b) =>
-      ztunnelWorkload({ name: b, ip: backends[b]!.address, node: "node-b", services: Object.fromEntries(servicesOf(b).map((s) => [keys[s.name]!, { [s.port ?? 80]: BACKEND_PORT }])) })
+      ztunnelWorkload({ name: b, ip: addressOf(b), node: "node-b", services: Object.fromEntries(servicesOf(b).map((s) => [keys[s.name]!, { [s.port ?? 80]: BACKEND_PORT }])) })
     ),
     services: services.map((s) => ztunnelService({ name: s.name, vip: s.vip, ports: { [s.port ?? 80]: BACKEND_PORT } })),
   };
@@ -64,7 +70,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
     workloads: [
       ...backendNames.map((b): Workload =>
         testWorkload(b, "default", {
-          addresses: [backends[b]!.address],
+          addresses: [addressOf(b)],
           node: "node-b",
           canonicalName: b.replace(/-v\d+$/, ""),
           canonicalRevision: /-(v\d+)$/.exec(b)?.[1] ?? "latest",
@@ -95,19 +101,18 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
   const ca = await CertificateAuthority.loadOrCreate({ dir: mesh.caDir, trustDomain: "cluster.local" });
   const clientCert = await ca.issue(spiffeId("cluster.local", "default", "sleep"), 3600);
   const forwarders = new Map<string, Promise<HboneForwarder>>();
+  const helpers: TestProcess[] = [];
   /** A TCP port on the client's address whose connections reach `service` through the waypoint. */
   const forwarder = (serviceName: string, vip?: string, port?: number) => {
     const s = services.find((x) => x.name === serviceName);
     const key = `${vip ?? s!.vip}:${port ?? s?.port ?? 80}`;
     let f = forwarders.get(key);
     if (!f) {
-      f = startHboneForwarder({
-        address: clientAddress,
-        source: clientCert,
-        waypoint: { address, port: 15008 },
-        waypointIdentity: spiffeId("cluster.local", "default", "waypoint"),
-        target: { address: vip ?? s!.vip, port: port ?? s?.port ?? 80 },
-      });
+      const target = { address: vip ?? s!.vip, port: port ?? s?.port ?? 80 };
+      const waypoint = { address, port: 15008 };
+      f = runtime === "deno"
+        ? startForwarderProcess({ address: clientAddress, caDir: mesh.caDir, source: "default/sleep", waypoint, waypointIdentity: "default/waypoint", target }, helpers)
+        : startHboneForwarder({ address: clientAddress, source: clientCert, waypoint, waypointIdentity: spiffeId("cluster.local", "default", "waypoint"), target });
       forwarders.set(key, f);
     }
     return f;
@@ -123,9 +128,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
         method: o.method ?? "GET",
         path: o.path ?? "/",
         headers: { host: o.host ?? `${serviceName}.default.svc.cluster.local`, ...o.headers },
-        // On Deno, node:http2's client stream stops delivering writes made after it has read
-        // (found here; see docs/waypoint.md), so a kept-alive tunnel stalls: one per request there.
-        agent: o.keepAlive && runtime !== "deno" ? agent : false,
+        agent: o.keepAlive ? agent : false,
       }, (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -148,10 +151,11 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
   const stop = async () => {
     agent.destroy();
     for (const f of forwarders.values()) await f.then((x) => x.close(), () => {});
+    for (const h of helpers) h.kill("SIGKILL");
     proc.kill("SIGKILL");
     await proc.exited;
     await mesh.stop();
-    for (const b of Object.values(backends)) await b.close();
+    for (const b of [...Object.values(backends), ...Object.values(grpcBackends)]) await b.close();
   };
   return {
     dir,
@@ -174,6 +178,16 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
 
 /** The mesh {@link startWaypointMesh} returns. */
 export type WaypointMesh = Awaited<ReturnType<typeof startWaypointMesh>>;
+
+/** The forwarder in a Bun process (see hbone_forwarder_main.ts for why). */
+async function startForwarderProcess(options: unknown, helpers: TestProcess[]): Promise<HboneForwarder> {
+  const bun = path.join(repoRoot, "node_modules", ".bin", "bun");
+  const proc = startProcess(bun, [path.join(repoRoot, "testing", "hbone_forwarder_main.ts"), JSON.stringify(options)]);
+  helpers.push(proc);
+  const line = await proc.waitForLine(/^forwarding \d+/);
+  const o = options as { address: string };
+  return { address: o.address, port: Number(line.split(" ")[1]), tunnels: () => 0, close: async () => proc.kill("SIGKILL") };
+}
 
 /** Polls the waypoint's readiness until 200, or fails with its output. */
 export async function waitWaypointReady(address: string, proc: TestProcess, timeoutMs = 20_000): Promise<void> {
