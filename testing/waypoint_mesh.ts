@@ -11,6 +11,7 @@ import { CertificateAuthority, spiffeId } from "../identity/mod.ts";
 import type { Service, Workload } from "../xds/resources.ts";
 import type { PortProtocol, ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { type HboneForwarder, startHboneForwarder } from "./hbone_forwarder.ts";
+import { startFakeWaypointControlplane } from "./fake_waypoint_controlplane.ts";
 import { startGrpcEcho } from "./grpc_echo.ts";
 import { type HttpEchoServer, startHttpEcho } from "./http_echo.ts";
 import { runtime } from "./harness.ts";
@@ -44,7 +45,7 @@ export const WAYPOINT_GATEWAY = "default/waypoint";
 const BACKEND_PORT = 8080;
 
 /** Starts backends, the ztunnel and the waypoint; resolves once the waypoint is ready. */
-export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [], options: { grpcBackends?: readonly string[] } = {}) {
+export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [], options: { grpcBackends?: readonly string[]; xds?: boolean } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
   const backendNames = [...new Set(services.flatMap((s) => s.backends))];
@@ -90,12 +91,17 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
         withProtocols.push({ service: keys[s.name]!, waypoint: WAYPOINT_GATEWAY, protocols: { [s.port ?? 80]: s.protocol }, routes: [], rules: [] });
       }
     }
-    fs.writeFileSync(`${file}.tmp`, stringify(snapshot(withProtocols)));
+    const next = snapshot(withProtocols);
+    if (controlplane) return controlplane.update(next);
+    fs.writeFileSync(`${file}.tmp`, stringify(next));
     fs.renameSync(`${file}.tmp`, file);
   };
+  // xDS mode: the waypoint is told only where its controlplane is and which Gateway it serves.
+  const controlplane = options.xds ? await startFakeWaypointControlplane(loopbackAddress(), mesh.caDir, snapshot(routes(keys))) : undefined;
   writeRoutes(routes(keys));
   const address = loopbackAddress();
-  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, "--local-config", file, "--ca-dir", mesh.caDir]);
+  const source = controlplane ? ["--controlplane", controlplane.url, "--gateway", WAYPOINT_GATEWAY] : ["--local-config", file, "--ca-dir", mesh.caDir];
+  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source]);
   const proc: TestProcess = startProcess(cmd, args);
   await waitWaypointReady(address, proc);
   const ca = await CertificateAuthority.loadOrCreate({ dir: mesh.caDir, trustDomain: "cluster.local" });
@@ -155,6 +161,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
     proc.kill("SIGKILL");
     await proc.exited;
     await mesh.stop();
+    await controlplane?.close();
     for (const b of [...Object.values(backends), ...Object.values(grpcBackends)]) await b.close();
   };
   return {
@@ -162,6 +169,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
     keys,
     backends,
     mesh,
+    controlplane,
     clientAddress,
     waypoint: {
       address,
