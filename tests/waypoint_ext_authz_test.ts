@@ -74,7 +74,7 @@ const mesh = await startWaypointMesh([
   { name: "lenient", vip: "10.96.8.2", backends: ["lenient-v1"] },
   { name: "strict", vip: "10.96.8.3", backends: ["strict-v1"] },
   { name: "orphan", vip: "10.96.8.4", backends: ["orphan-v1"] },
-], () => [], () => ({ l7Policies: policies, extAuthzProviders: meshConfig.extAuthzProviders }));
+], () => [], { extra: () => ({ l7Policies: policies, extAuthzProviders: meshConfig.extAuthzProviders }) });
 afterAll(async () => {
   await mesh.stop();
   await new Promise((r) => authz.close(r));

@@ -125,7 +125,7 @@ const mesh = await startWaypointMesh([
   { name: "productpage", vip: "10.96.7.2", backends: ["productpage-v1"] },
   { name: "options", vip: "10.96.7.3", backends: ["options-v1"] },
   { name: "rotating", vip: "10.96.7.4", backends: ["rotating-v1"] },
-], () => [], () => ({ l7Policies: policies }));
+], () => [], { extra: () => ({ l7Policies: policies }) });
 afterAll(async () => {
   await mesh.stop();
   await issuer.stop().catch(() => {});
