@@ -90,3 +90,14 @@ test("a missing file is a usage error (exit 2); stdin works", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Warning \[AMB0102\] \(Service default\/lonely <stdin>\) spec\.selector: the Service has no selector/);
 });
+
+test("the waypoint's L7 policies: no waypoint for the target, a JWT rule without keys, RequestAuthentication by selector, a missing target", async () => {
+  const { code, messages } = await json("l7_waypoint.yaml");
+  assert.equal(code, 0);
+  assert.deepEqual(messages.map((m) => `${m.code} ${m.object} ${m.field}`), [
+    "AMB0101 AuthorizationPolicy shop/no-waypoint spec.targetRefs[0]",
+    "AMB0101 RequestAuthentication shop/sidecar-style spec.selector",
+    "IST0101 BackendTrafficPolicy shop/ghost-limit spec.targetRefs[0]",
+    "AMB0104 RequestAuthentication shop/keyless spec.jwtRules[0]",
+  ]);
+});

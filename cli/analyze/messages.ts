@@ -17,6 +17,7 @@ export const MESSAGE_KINDS = {
   L7PolicyWithoutWaypoint: { code: "AMB0101", level: "Warning" },
   ServiceWithoutEndpoints: { code: "AMB0102", level: "Warning" },
   ForeignTrustDomain: { code: "AMB0103", level: "Warning" },
+  JwtIssuerWithoutKeys: { code: "AMB0104", level: "Warning" },
 } as const satisfies Record<string, { code: string; level: Level }>;
 
 export type MessageName = keyof typeof MESSAGE_KINDS;
