@@ -26,6 +26,9 @@ export type AuthenticationOutcome =
   | { readonly kind: "verified"; readonly auth: RequestAuth; readonly rule: JwtRule; readonly location: TokenLocation; readonly token: string; readonly payloadB64: string }
   | { readonly kind: "invalid"; readonly message: string };
 
+/** Asymmetric algorithms only: a symmetric (`oct`) key in a JWKS would let anyone who read it sign (jose's key sets hold none either). */
+const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+
 const DEFAULT_LOCATION: TokenLocation = { kind: "header", name: "authorization", prefix: "Bearer " };
 
 /** The places a rule looks, in its order; none given means `Authorization: Bearer`. */
@@ -82,6 +85,7 @@ async function verifyWith(rule: JwtRule, token: string, location: TokenLocation,
       audience: rule.audiences.length > 0 ? [...rule.audiences] : undefined,
       // Envoy's default clock skew.
       clockTolerance: 60,
+      algorithms: ASYMMETRIC,
     });
     const audiences = typeof payload.aud === "string" ? [payload.aud] : payload.aud ?? [];
     const auth: RequestAuth = {

@@ -88,3 +88,14 @@ test("no RequestAuthentication: the filter does nothing", async () => {
   expect(r.passed).toBe(true);
   expect(r.ctx.upstream.headers.authorization).toBe("Bearer garbage");
 });
+
+test("HS256 is never accepted, fetched or inline (a published oct key would let anyone sign)", async () => {
+  const secret = new TextEncoder().encode("published-secret-published-secret");
+  const hs = await new SignJWT({ sub: "mallory" }).setProtectedHeader({ alg: "HS256", kid: "oct" }).setIssuer(ISS).setExpirationTime("1h").sign(secret);
+  const octJwks = JSON.stringify({ keys: [{ kty: "oct", kid: "oct", alg: "HS256", k: Buffer.from(secret).toString("base64url") }] });
+  const fetched = new JwksCache({ fetch: (() => Promise.resolve(new Response(octJwks))) as unknown as typeof fetch });
+  const remote = await runFilter(jwtAuthn({ jwks: fetched }), { requestAuthentications: [{ name: "ra", namespace: "default", jwtRules: [rule({ jwks: undefined, jwksUri: `${ISS}/jwks` })] }] }, { headers: { authorization: `Bearer ${hs}` } });
+  expect(remote.status).toBe(401);
+  const inline = await run([rule({ jwks: octJwks })], { authorization: `Bearer ${hs}` });
+  expect(inline.status).toBe(401);
+});

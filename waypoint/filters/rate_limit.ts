@@ -4,6 +4,7 @@
 // together — and a request must fit every rule. Limited → 429
 // `local_rate_limited` with x-ratelimit-limit / -remaining / -reset, counted in
 // ambit_waypoint_rate_limited_total; allowed responses carry the headers too.
+import { createHash } from "node:crypto";
 import type { Metric } from "../../telemetry/metrics.ts";
 import { formatSpiffeId } from "../../identity/mod.ts";
 import type { RateLimitRule } from "../../xds/l7_policy_resources.ts";
@@ -37,8 +38,10 @@ export function rateLimit(deps: { readonly buckets: TokenBuckets; readonly limit
     let tightest: { answer: BucketAnswer; rule: RateLimitRule } | undefined;
     for (const policy of limits) {
       policy.rules.forEach((rule, i) => {
-        const key = keyOf(ctx, rule);
-        if (key === undefined) return;
+        const raw = keyOf(ctx, rule);
+        if (raw === undefined) return;
+        // Long client-chosen values are hashed, so 100,000 buckets stay small.
+        const key = raw.length > 128 ? createHash("sha256").update(raw).digest("base64url") : raw;
         const bucket = `${ctx.target.key}|${policy.namespace}/${policy.name}|${i}|${rule.requests}/${rule.unitSeconds}|${key}`;
         const answer = deps.buckets.take(bucket, rule);
         if (!tightest || (!answer.allowed && tightest.answer.allowed) || (answer.allowed === tightest.answer.allowed && answer.remaining < tightest.answer.remaining)) {
