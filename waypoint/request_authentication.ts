@@ -78,13 +78,26 @@ export async function authenticate(rules: readonly JwtRule[], carrier: TokenCarr
   return { kind: "none" };
 }
 
+/**
+ * Verified tokens, per rule object (rules are immutable per config state, so a changed rule starts empty): a
+ * client sending the same token again costs a lookup, not a signature check — Envoy's jwt_cache_config does the same. An
+ * entry is used only until the token's exp (plus the skew); at most 1,000 per rule, the oldest dropped first.
+ */
+const verified = new WeakMap<JwtRule, Map<string, { readonly auth: RequestAuth; readonly payloadB64: string; readonly untilMs: number }>>();
+const CACHE_PER_RULE = 1000;
+const SKEW_SECONDS = 60;
+
 async function verifyWith(rule: JwtRule, token: string, location: TokenLocation, jwks: JwksCache): Promise<AuthenticationOutcome> {
+  let cache = verified.get(rule);
+  const hit = cache?.get(token);
+  if (hit && Date.now() < hit.untilMs) return { kind: "verified", auth: hit.auth, rule, location, token, payloadB64: hit.payloadB64 };
+  if (hit) cache!.delete(token);
   try {
     const { payload } = await jwtVerify(token, jwks.sourceFor(rule).getKey, {
       issuer: rule.issuer,
       audience: rule.audiences.length > 0 ? [...rule.audiences] : undefined,
       // Envoy's default clock skew.
-      clockTolerance: 60,
+      clockTolerance: SKEW_SECONDS,
       algorithms: ASYMMETRIC,
     });
     const audiences = typeof payload.aud === "string" ? [payload.aud] : payload.aud ?? [];
@@ -94,7 +107,11 @@ async function verifyWith(rule: JwtRule, token: string, location: TokenLocation,
       presenter: typeof payload.azp === "string" ? payload.azp : undefined,
       claims: payload,
     };
-    return { kind: "verified", auth, rule, location, token, payloadB64: token.split(".")[1]! };
+    const payloadB64 = token.split(".")[1]!;
+    if (!cache) verified.set(rule, (cache = new Map()));
+    if (cache.size >= CACHE_PER_RULE) cache.delete(cache.keys().next().value!);
+    cache.set(token, { auth, payloadB64, untilMs: typeof payload.exp === "number" ? (payload.exp + SKEW_SECONDS) * 1000 : Date.now() + 300_000 });
+    return { kind: "verified", auth, rule, location, token, payloadB64 };
   } catch (e) {
     return { kind: "invalid", message: messageFor(e as Error) };
   }
