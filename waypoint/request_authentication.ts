@@ -3,9 +3,10 @@
 // unauthenticated; a token that is present must verify against the rule whose
 // issuer it names, else 401. Which rule verifies a token is chosen by the
 // unverified `iss` among the rules that look where the token was found.
-import { decodeJwt, errors, jwtVerify } from "jose";
+import { decodeJwt, errors } from "jose";
 import type { JwtRule } from "../xds/l7_policy_resources.ts";
 import type { JwksCache } from "./jwks_cache.ts";
+import { verifyJwt } from "./jwt_signature.ts";
 import type { RequestAuth } from "./l7_authorization.ts";
 
 /** Where a token was found, so it can be removed before the request goes upstream. */
@@ -93,7 +94,7 @@ async function verifyWith(rule: JwtRule, token: string, location: TokenLocation,
   if (hit && Date.now() < hit.untilMs) return { kind: "verified", auth: hit.auth, rule, location, token, payloadB64: hit.payloadB64 };
   if (hit) cache!.delete(token);
   try {
-    const { payload } = await jwtVerify(token, jwks.sourceFor(rule).getKey, {
+    const payload = await verifyJwt(token, jwks.sourceFor(rule).getKey, {
       issuer: rule.issuer,
       audience: rule.audiences.length > 0 ? [...rule.audiences] : undefined,
       // Envoy's default clock skew.
