@@ -7,6 +7,7 @@
  * @module
  */
 import { describeObject, type KubeObject, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL } from "../../config/objects.ts";
+import { jwtRuleKeyProblem } from "../../config/jwt_keys.ts";
 import type { SourcedObject } from "../documents.ts";
 import type { AnalysisOptions } from "./checks.ts";
 import { type AnalysisMessage, message } from "./messages.ts";
@@ -76,23 +77,8 @@ export const checkJwtKeys = (objects: readonly SourcedObject[], _options?: Analy
   for (const s of objects) {
     if (!isKind(s.object, "RequestAuthentication", "security.istio.io")) continue;
     (spec(s.object).jwtRules ?? []).forEach((r: Fields, i: number) => {
-      if (r.jwks || r.jwksUri) {
-        if (r.jwks) {
-          const keys = (() => {
-            try {
-              return JSON.parse(r.jwks).keys;
-            } catch {
-              return undefined;
-            }
-          })();
-          if (!Array.isArray(keys) || keys.length === 0) out.push(message("JwtIssuerWithoutKeys", at(s, `spec.jwtRules[${i}].jwks`), "the inline JWKS holds no keys: every token for this issuer is refused with 401"));
-        }
-        return;
-      }
-      if (!/^https?:\/\//.test(String(r.issuer))) {
-        out.push(message("JwtIssuerWithoutKeys", at(s, `spec.jwtRules[${i}]`),
-          `issuer "${r.issuer}" is not a URL, so its keys cannot be discovered, and the rule has neither jwksUri nor jwks: every token it names is refused with 401`));
-      }
+      const problem = jwtRuleKeyProblem(r);
+      if (problem) out.push(message("JwtIssuerWithoutKeys", at(s, `spec.jwtRules[${i}]${typeof r.jwks === "string" ? ".jwks" : ""}`), problem));
     });
   }
   return out;

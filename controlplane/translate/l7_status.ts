@@ -12,7 +12,8 @@ import { type Condition, describeObject, type KubeObject, objectKey } from "../.
 import type { ServiceL7Policy } from "../../xds/l7_policy_resources.ts";
 import { groupObjects } from "./_objects.ts";
 import { serviceHostname } from "./_kube_service.ts";
-import { labelsOf } from "./_read.ts";
+import { jwtRuleKeyProblem } from "../../config/jwt_keys.ts";
+import { arr, labelsOf, rec, spec } from "./_read.ts";
 import { addCondition, type ObjectWarning, type StatusMap, type TranslateOptions } from "./_types.ts";
 import { bindWaypoint, collectWaypoints } from "./_waypoints.ts";
 import { hasTargetRefs, type L7PolicyWarning, translateL7Policies } from "./l7_policy.ts";
@@ -65,12 +66,20 @@ export function translateWaypointPolicies(objects: readonly KubeObject[], option
       out.push({ object: named, message });
       problems.push(message);
     }
+    if (o.kind === "RequestAuthentication") {
+      for (const r of arr(spec(o).jwtRules)) {
+        const problem = jwtRuleKeyProblem(rec(r));
+        if (!problem) continue;
+        out.push({ object: named, message: problem });
+        problems.push(problem);
+      }
+    }
     const generation = o.metadata.generation;
     const ok = problems.length === 0 && targets.length > 0;
     const condition: Condition = {
       type: WAYPOINT_ACCEPTED_CONDITION,
       status: ok ? "True" : "False",
-      reason: ok ? "Accepted" : targets.length === 0 ? "TargetNotFound" : "NoWaypoint",
+      reason: ok ? "Accepted" : targets.length === 0 ? "TargetNotFound" : unenforced.length > 0 ? "NoWaypoint" : "Invalid",
       message: ok ? `bound to ${[...new Set(targets.map((t) => waypointOfService.get(t.service)))].join(", ")}` : problems.join(" ") || "targets nothing a waypoint serves",
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
     };

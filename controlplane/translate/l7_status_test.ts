@@ -32,3 +32,10 @@ test("a Service without a waypoint: warning and WaypointAccepted False (NoWaypoi
   expect(t.warnings.map((w) => w.object).sort()).toEqual(["AuthorizationPolicy default/ghost", "AuthorizationPolicy default/paths"]);
   expect(t.warnings.find((w) => w.object.endsWith("/paths"))!.message).toMatch(/has no waypoint: nothing enforces this policy/);
 });
+
+test("a JWT rule with no way to get keys: warning and WaypointAccepted False (Invalid)", () => {
+  const keyless: KubeObject = { ...ra, metadata: { name: "keyless", namespace: "default" }, spec: { targetRefs: [{ kind: "Service", group: "", name: "httpbin" }], jwtRules: [{ issuer: "testing@secure.istio.io" }] } };
+  const t = translateWaypointPolicies([wp, served, keyless], OPTIONS);
+  expect([...t.statuses.values()].flat()[0]).toMatchObject({ status: "False", reason: "Invalid" });
+  expect(t.warnings[0]!.message).toMatch(/not a URL, so its keys cannot be discovered/);
+});
