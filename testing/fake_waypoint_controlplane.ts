@@ -11,6 +11,7 @@ import { resourceVersion, TYPE_URLS, type TypeUrl, type XdsNode, type XdsResourc
 import { serviceKey } from "../xds/resources.ts";
 import { xdsRoutes } from "../xds/http_routes.ts";
 import { DeltaXdsServer } from "../xds/server.ts";
+import { EXT_AUTHZ_PROVIDER_TYPE_URL, SERVICE_L7_POLICY_TYPE_URL } from "../xds/l7_policy_resource_schemas.ts";
 import { SERVICE_ROUTES_TYPE_URL } from "../xds/waypoint_resource_schemas.ts";
 import type { WaypointSnapshot } from "../xds/waypoint_resources.ts";
 
@@ -31,6 +32,8 @@ export async function startFakeWaypointControlplane(address: string, caDir: stri
         [TYPE_URLS.workload, resources(snapshot.workloads, (w) => w.uid)],
         [TYPE_URLS.service, resources(snapshot.services, serviceKey)],
         [SERVICE_ROUTES_TYPE_URL as unknown as TypeUrl, resources(snapshot.routes, (r) => r.service)],
+        [SERVICE_L7_POLICY_TYPE_URL as unknown as TypeUrl, resources(snapshot.l7Policies ?? [], (p) => p.service)],
+        [EXT_AUTHZ_PROVIDER_TYPE_URL as unknown as TypeUrl, resources(snapshot.extAuthzProviders ?? [], (p) => p.name)],
       ]);
     },
   });

@@ -6,6 +6,8 @@ import type { ExtAuthzHttpProvider, ServiceL7Policy } from "./l7_policy_resource
 
 /** The type URL of {@link ServiceL7Policy} on the delta-xDS stream (a ztunnel never subscribes to it). */
 export const SERVICE_L7_POLICY_TYPE_URL = "ambit.dev/v1/ServiceL7Policy" as const;
+/** The type URL of {@link ExtAuthzHttpProvider} (named by provider name), the mesh config's ext_authz providers. */
+export const EXT_AUTHZ_PROVIDER_TYPE_URL = "ambit.dev/v1/ExtAuthzHttpProvider" as const;
 
 const strings = z.array(z.string()).optional();
 const source = z.object({
