@@ -11,6 +11,7 @@ import { CertificateAuthority, controlplaneUri, createUriCertificateRequest, joi
 import { type HttpServer, type Http2Listener, type RequestHead, serveHttp, serveHttp2 } from "../runtime/mod.ts";
 import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
 import { DeltaXdsServer } from "../xds/server.ts";
+import { parseMeshConfig } from "./translate/mesh_config.ts";
 import { xdsRoutes } from "../xds/http_routes.ts";
 import { admitRequest } from "./admission.ts";
 import { type Caller, identifyCaller, type RequestEnv } from "./caller.ts";
@@ -51,7 +52,9 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const nodes = new NodeRegistry(config.stateDir);
   const waypointTokens = new WaypointTokens(config.stateDir);
   const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
-  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials() });
+  // A bad mesh config stops the start with the file and field named: CUSTOM policies would otherwise fail closed unseen.
+  const mesh = config.meshConfig ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8")) : { extAuthzProviders: [] };
+  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
   dataplane.update(store.list());
   const metrics = controlplaneMetrics(() => xds.status());
   const xds = new DeltaXdsServer({

@@ -4,6 +4,7 @@
 import type { Condition, KubeObject } from "../config/objects.ts";
 import type { DesiredResources } from "../xds/server.ts";
 import { resourceVersion, TYPE_URLS, type TypeUrl, type XdsNode, type XdsResource } from "../xds/protocol.ts";
+import type { ExtAuthzHttpProvider, ServiceL7Policy } from "../xds/l7_policy_resources.ts";
 import type { DataPlaneSnapshot } from "../xds/resources.ts";
 import { namespacedKey, serviceKey } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
@@ -21,6 +22,8 @@ export interface DataPlaneOptions {
   readonly trustBundle: () => readonly string[];
   /** Serials of revoked nodes' unexpired certificates (sent with the TrustBundle). */
   readonly revokedSerials?: () => readonly string[];
+  /** The mesh config's `envoyExtAuthzHttp` providers (`--mesh-config`), sent to every waypoint. */
+  readonly extAuthzProviders?: readonly ExtAuthzHttpProvider[];
 }
 
 /** The current translation and its xDS form. */
@@ -30,6 +33,7 @@ export class DataPlane {
   #warnings: { object: string; message: string }[] = [];
   #desired: DesiredResources = new Map();
   #views = new ProxyViews(new Map(), []);
+  #waypointPolicies: ReadonlyMap<string, readonly ServiceL7Policy[]> = new Map();
   #serviceRoutes: readonly ServiceRoutes[] = [];
   #routeStatuses: ReadonlyMap<string, readonly RouteParentStatus[]> = new Map();
   #objects: readonly KubeObject[] = [];
@@ -64,14 +68,15 @@ export class DataPlane {
       [TYPE_URLS.authorization, index(result.snapshot.policies, namespacedKey)],
       [TYPE_URLS.trustBundle, this.#trustBundle()],
     ]);
-    this.#views = new ProxyViews(this.#desired, result.serviceRoutes);
+    this.#waypointPolicies = result.waypointPolicies;
+    this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
   }
 
   /** Re-reads the roots and revoked serials (after a node is revoked), keeping the rest. */
   refreshTrustBundle(): void {
     this.#desired = new Map([...this.#desired, [TYPE_URLS.trustBundle, this.#trustBundle()]]);
     // Views are built over the map streams are served from: rebuild them, or they keep the old bundle.
-    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes);
+    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
   }
 
   #trustBundle(): Map<string, XdsResource> {

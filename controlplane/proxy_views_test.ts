@@ -5,6 +5,7 @@ import { DataPlane } from "./dataplane.ts";
 import type { KubeObject } from "../config/objects.ts";
 import { SERVICE_ROUTES_TYPE_URL, TYPE_URLS } from "../xds/protocol.ts";
 import { servicesReached } from "./proxy_views.ts";
+import { EXT_AUTHZ_PROVIDER_TYPE_URL, SERVICE_L7_POLICY_TYPE_URL } from "../xds/l7_policy_resource_schemas.ts";
 
 const route = (name: string, parent: string, backends: string[], mirror?: string): KubeObject => ({
   apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name, namespace: "default" },
@@ -23,9 +24,19 @@ const objects: KubeObject[] = [
   pod("front-1", { ip: "10.0.1.1", labels: { app: "front" } }), pod("back-1", { ip: "10.0.1.2", labels: { app: "back" } }),
   pod("shadow-1", { ip: "10.0.1.3", labels: { app: "shadow" } }), pod("unrelated-1", { ip: "10.0.1.4", labels: { app: "unrelated" } }),
   route("front", "front", ["back"], "shadow"),
+  {
+    apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name: "front-jwt", namespace: "default" },
+    spec: { targetRefs: [{ kind: "Service", group: "", name: "front" }], jwtRules: [{ issuer: "https://issuer.example", jwksUri: "https://issuer.example/jwks" }] },
+  },
 ];
 const host = (n: string) => `default/${n}.default.svc.cluster.local`;
-const dp = new DataPlane({ ...OPTIONS, vipRange: "10.96.0.0/16", trustBundle: () => ["-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"] });
+const extAuthz = {
+  name: "ext-authz", service: "authz.default.svc.cluster.local", port: 8000, pathPrefix: "", timeoutMs: 1000, failOpen: false, statusOnError: 403,
+  includeRequestHeadersInCheck: [], includeAdditionalHeadersInCheck: {}, headersToUpstreamOnAllow: [], headersToDownstreamOnDeny: [], headersToDownstreamOnAllow: [],
+};
+const dp = new DataPlane({
+  ...OPTIONS, vipRange: "10.96.0.0/16", trustBundle: () => ["-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"], extAuthzProviders: [extAuthz],
+});
 dp.update(objects);
 const view = (wp?: string) => dp.desired({ id: "x", nodeName: "node-a", ...(wp ? { metadata: { role: "waypoint", waypoint: wp } } : {}) });
 const names = (m: ReturnType<typeof view>, type: string) => [...(m.get(type as never)?.keys() ?? [])].sort();
@@ -37,7 +48,12 @@ const rows: { name: string; waypoint?: string; type: string; want: string[] }[] 
   { name: "waypoint: no L4 policies", waypoint: "default/wp", type: TYPE_URLS.authorization, want: [] },
   { name: "another waypoint: its own Service only", waypoint: "default/other", type: SERVICE_ROUTES_TYPE_URL, want: [host("elsewhere")] },
   { name: "an unknown waypoint: nothing", waypoint: "default/ghost", type: TYPE_URLS.service, want: [] },
+  { name: "waypoint: the L7 security of the Services it serves", waypoint: "default/wp", type: SERVICE_L7_POLICY_TYPE_URL, want: [host("front")] },
+  { name: "another waypoint: none of wp's L7 security", waypoint: "default/other", type: SERVICE_L7_POLICY_TYPE_URL, want: [] },
+  { name: "waypoint: the mesh config's ext_authz providers", waypoint: "default/other", type: EXT_AUTHZ_PROVIDER_TYPE_URL, want: ["ext-authz"] },
   { name: "ztunnel: no L7 type at all", type: SERVICE_ROUTES_TYPE_URL, want: [] },
+  { name: "ztunnel: no L7 security", type: SERVICE_L7_POLICY_TYPE_URL, want: [] },
+  { name: "ztunnel: no ext_authz providers", type: EXT_AUTHZ_PROVIDER_TYPE_URL, want: [] },
   { name: "ztunnel: every Service", type: TYPE_URLS.service, want: ["back", "elsewhere", "front", "shadow", "unrelated"].map(host) },
 ];
 

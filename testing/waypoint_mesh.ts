@@ -11,13 +11,15 @@ import { CertificateAuthority, spiffeId } from "../identity/mod.ts";
 import type { Service, Workload } from "../xds/resources.ts";
 import type { PortProtocol, ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { type HboneForwarder, startHboneForwarder } from "./hbone_forwarder.ts";
+import { startFakeWaypointControlplane } from "./fake_waypoint_controlplane.ts";
+import { startGrpcEcho } from "./grpc_echo.ts";
 import { type HttpEchoServer, startHttpEcho } from "./http_echo.ts";
 import { runtime } from "./harness.ts";
 import { loopbackAddress } from "./loopback.ts";
 import { service as ztunnelService, startMesh, type TestMesh, workload as ztunnelWorkload } from "./mesh.ts";
 import { startProcess, type TestProcess } from "./processes.ts";
 import { testService, testWorkload } from "./resources.ts";
-import { runtimeCommand } from "./runtime_command.ts";
+import { repoRoot, runtimeCommand } from "./runtime_command.ts";
 
 /** One Service behind the waypoint. */
 export interface MeshService {
@@ -43,28 +45,39 @@ export const WAYPOINT_GATEWAY = "default/waypoint";
 const BACKEND_PORT = 8080;
 
 /** Starts backends, the ztunnel and the waypoint; resolves once the waypoint is ready. */
-export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => []) {
+export async function startWaypointMesh(
+  services: readonly MeshService[],
+  routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [],
+  /** `extra`: more of the local file (l7Policies, extAuthzProviders), by service key. */
+  options: { grpcBackends?: readonly string[]; xds?: boolean; extra?: (keys: Record<string, string>) => Record<string, unknown> } = {},
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
   const backendNames = [...new Set(services.flatMap((s) => s.backends))];
   const backends: Record<string, HttpEchoServer> = {};
-  for (const name of backendNames) backends[name] = await startHttpEcho(name, loopbackAddress(), BACKEND_PORT);
+  const grpcBackends: Record<string, { address: string; close(): Promise<void> }> = {};
+  for (const name of backendNames) {
+    if (options.grpcBackends?.includes(name)) grpcBackends[name] = await startGrpcEcho(name, loopbackAddress(), BACKEND_PORT);
+    else backends[name] = await startHttpEcho(name, loopbackAddress(), BACKEND_PORT);
+  }
+  const addressOf = (b: string) => (backends[b] ?? grpcBackends[b])!.address;
   const servicesOf = (b: string) => services.filter((s) => s.backends.includes(b));
   const ztunnelConfig = {
     workloads: backendNames.map((b) =>
-      ztunnelWorkload({ name: b, ip: backends[b]!.address, node: "node-b", services: Object.fromEntries(servicesOf(b).map((s) => [keys[s.name]!, { [s.port ?? 80]: BACKEND_PORT }])) })
+      ztunnelWorkload({ name: b, ip: addressOf(b), node: "node-b", services: Object.fromEntries(servicesOf(b).map((s) => [keys[s.name]!, { [s.port ?? 80]: BACKEND_PORT }])) })
     ),
     services: services.map((s) => ztunnelService({ name: s.name, vip: s.vip, ports: { [s.port ?? 80]: BACKEND_PORT } })),
   };
   const mesh: TestMesh = await startMesh(["node-b"], ztunnelConfig);
   const clientAddress = loopbackAddress();
   const snapshot = (r: ServiceRoutes[]) => ({
+    ...options.extra?.(keys),
     gateway: WAYPOINT_GATEWAY,
     services: services.map((s): Service => testService(s.name, "default", { vips: [{ network: "", address: s.vip }], ports: { [s.port ?? 80]: BACKEND_PORT } })),
     workloads: [
       ...backendNames.map((b): Workload =>
         testWorkload(b, "default", {
-          addresses: [backends[b]!.address],
+          addresses: [addressOf(b)],
           node: "node-b",
           canonicalName: b.replace(/-v\d+$/, ""),
           canonicalRevision: /-(v\d+)$/.exec(b)?.[1] ?? "latest",
@@ -84,30 +97,34 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
         withProtocols.push({ service: keys[s.name]!, waypoint: WAYPOINT_GATEWAY, protocols: { [s.port ?? 80]: s.protocol }, routes: [], rules: [] });
       }
     }
-    fs.writeFileSync(`${file}.tmp`, stringify(snapshot(withProtocols)));
+    const next = snapshot(withProtocols);
+    if (controlplane) return controlplane.update(next);
+    fs.writeFileSync(`${file}.tmp`, stringify(next));
     fs.renameSync(`${file}.tmp`, file);
   };
+  // xDS mode: the waypoint is told only where its controlplane is and which Gateway it serves.
+  const controlplane = options.xds ? await startFakeWaypointControlplane(loopbackAddress(), mesh.caDir, snapshot(routes(keys))) : undefined;
   writeRoutes(routes(keys));
   const address = loopbackAddress();
-  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, "--local-config", file, "--ca-dir", mesh.caDir]);
+  const source = controlplane ? ["--controlplane", controlplane.url, "--gateway", WAYPOINT_GATEWAY] : ["--local-config", file, "--ca-dir", mesh.caDir];
+  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source]);
   const proc: TestProcess = startProcess(cmd, args);
   await waitWaypointReady(address, proc);
   const ca = await CertificateAuthority.loadOrCreate({ dir: mesh.caDir, trustDomain: "cluster.local" });
   const clientCert = await ca.issue(spiffeId("cluster.local", "default", "sleep"), 3600);
   const forwarders = new Map<string, Promise<HboneForwarder>>();
+  const helpers: TestProcess[] = [];
   /** A TCP port on the client's address whose connections reach `service` through the waypoint. */
   const forwarder = (serviceName: string, vip?: string, port?: number) => {
     const s = services.find((x) => x.name === serviceName);
     const key = `${vip ?? s!.vip}:${port ?? s?.port ?? 80}`;
     let f = forwarders.get(key);
     if (!f) {
-      f = startHboneForwarder({
-        address: clientAddress,
-        source: clientCert,
-        waypoint: { address, port: 15008 },
-        waypointIdentity: spiffeId("cluster.local", "default", "waypoint"),
-        target: { address: vip ?? s!.vip, port: port ?? s?.port ?? 80 },
-      });
+      const target = { address: vip ?? s!.vip, port: port ?? s?.port ?? 80 };
+      const waypoint = { address, port: 15008 };
+      f = runtime === "deno"
+        ? startForwarderProcess({ address: clientAddress, caDir: mesh.caDir, source: "default/sleep", waypoint, waypointIdentity: "default/waypoint", target }, helpers)
+        : startHboneForwarder({ address: clientAddress, source: clientCert, waypoint, waypointIdentity: spiffeId("cluster.local", "default", "waypoint"), target });
       forwarders.set(key, f);
     }
     return f;
@@ -123,9 +140,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
         method: o.method ?? "GET",
         path: o.path ?? "/",
         headers: { host: o.host ?? `${serviceName}.default.svc.cluster.local`, ...o.headers },
-        // On Deno, node:http2's client stream stops delivering writes made after it has read
-        // (found here; see docs/waypoint.md), so a kept-alive tunnel stalls: one per request there.
-        agent: o.keepAlive && runtime !== "deno" ? agent : false,
+        agent: o.keepAlive ? agent : false,
       }, (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -148,16 +163,19 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
   const stop = async () => {
     agent.destroy();
     for (const f of forwarders.values()) await f.then((x) => x.close(), () => {});
+    for (const h of helpers) h.kill("SIGKILL");
     proc.kill("SIGKILL");
     await proc.exited;
     await mesh.stop();
-    for (const b of Object.values(backends)) await b.close();
+    await controlplane?.close();
+    for (const b of [...Object.values(backends), ...Object.values(grpcBackends)]) await b.close();
   };
   return {
     dir,
     keys,
     backends,
     mesh,
+    controlplane,
     clientAddress,
     waypoint: {
       address,
@@ -174,6 +192,16 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
 
 /** The mesh {@link startWaypointMesh} returns. */
 export type WaypointMesh = Awaited<ReturnType<typeof startWaypointMesh>>;
+
+/** The forwarder in a Bun process (see hbone_forwarder_main.ts for why). */
+async function startForwarderProcess(options: unknown, helpers: TestProcess[]): Promise<HboneForwarder> {
+  const bun = path.join(repoRoot, "node_modules", ".bin", "bun");
+  const proc = startProcess(bun, [path.join(repoRoot, "testing", "hbone_forwarder_main.ts"), JSON.stringify(options)]);
+  helpers.push(proc);
+  const line = await proc.waitForLine(/^forwarding \d+/);
+  const o = options as { address: string };
+  return { address: o.address, port: Number(line.split(" ")[1]), tunnels: () => 0, close: async () => proc.kill("SIGKILL") };
+}
 
 /** Polls the waypoint's readiness until 200, or fails with its output. */
 export async function waitWaypointReady(address: string, proc: TestProcess, timeoutMs = 20_000): Promise<void> {

@@ -98,6 +98,17 @@ test("mesh routes: one on a Service no waypoint serves, one a waypoint's allowed
     ["AMB0104", "HTTPRoute shop/web-route", "spec.parentRefs[0]"],
     ["AMB0105", "GRPCRoute shop/checkout-route", "spec.parentRefs[0]"],
   ]);
-  assert.match(messages[0]!.message, /no waypoint serves Service shop\/web/);
+  assert.match(messages[0]!.message, /no waypoint serves Service shop\/legacy/);
   assert.match(messages[1]!.message, /waypoint infra\/shared refuses GRPCRoute shop\/checkout-route: listener mesh allows routes from namespace infra only/);
+});
+
+test("the waypoint's L7 policies: no waypoint for the target, a JWT rule without keys, RequestAuthentication by selector, a missing target", async () => {
+  const { code, messages } = await json("l7_waypoint.yaml");
+  assert.equal(code, 0);
+  assert.deepEqual(messages.map((m) => `${m.code} ${m.object} ${m.field}`), [
+    "AMB0101 AuthorizationPolicy shop/no-waypoint spec.targetRefs[0]",
+    "AMB0101 RequestAuthentication shop/sidecar-style spec.selector",
+    "IST0101 BackendTrafficPolicy shop/ghost-limit spec.targetRefs[0]",
+    "AMB0106 RequestAuthentication shop/keyless spec.jwtRules[0]",
+  ]);
 });

@@ -116,15 +116,15 @@ metadata: {name: l7-without-waypoint, namespace: warn}
 spec:
   rules: [{to: [{operation: {paths: ["/admin"]}}]}]
 ---
-apiVersion: security.istio.io/v1
-kind: RequestAuthentication
+apiVersion: networking.istio.io/v1
+kind: VirtualService
 metadata: {name: reviews, namespace: warn}
 spec:
-  jwtRules: [{issuer: "https://issuer.example"}]
+  hosts: [reviews]
 `;
   const r = await ambit(["apply", "-f", "-"], { input });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /Warning: .*AuthorizationPolicy warn\/l7-without-waypoint: ztunnel cannot enforce L7 fields \(found: .*paths/);
-  assert.match(r.stderr, /Warning: .*RequestAuthentication warn\/reviews: kind: RequestAuthentication \(security\.istio\.io\) is stored but not enforced by Ambit/);
-  assert.equal(r.stderr.match(/RequestAuthentication warn\/reviews/g)?.length, 1, "each warning once");
+  assert.match(r.stderr, /Warning: .*VirtualService warn\/reviews: kind: VirtualService \(networking\.istio\.io\) is stored but not enforced by Ambit/);
+  assert.equal(r.stderr.match(/VirtualService warn\/reviews/g)?.length, 1, "each warning once");
 });

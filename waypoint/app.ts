@@ -25,6 +25,7 @@ import { LocalConfigSource } from "./local_config_source.ts";
 import { compose, type RequestContext } from "./request_context.ts";
 import { handleRequest } from "./request_path.ts";
 import { requestRecorder } from "./request_record.ts";
+import { securityFilters } from "./security_chain.ts";
 import { EMPTY_WAYPOINT_STATE, WaypointState } from "./state.ts";
 import { UpstreamDialer, UpstreamSessions } from "./upstream.ts";
 
@@ -98,7 +99,7 @@ export async function startWaypoint(config: WaypointConfig, options: { log?: Log
   const lb = new LoadBalancer(config.loadBalancing);
   const sessionsByTunnel = new WeakMap<InboundTunnel, UpstreamSessions>();
   const sessions = (ctx: RequestContext) => sessionsByTunnel.get(ctx.tunnel)!;
-  const chain = compose([route, redirect, backend(), headerModifier(), rewrite, mirror({ lb, sessions }), router({ lb, sessions })]);
+  const chain = compose([...securityFilters({ log, registry: metrics.registry }), route, redirect, backend(), headerModifier(), rewrite, mirror({ lb, sessions }), router({ lb, sessions })]);
   const accessLog = config.accessLog;
   const deps = { state: () => state, chain, record: requestRecorder(metrics, log, () => accessLog) };
   let inFlight = 0;

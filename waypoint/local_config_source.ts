@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError, type ConfigProblem, formatFieldPath } from "../config/errors.ts";
 import { serviceSchema, workloadSchema } from "../xds/resource_schemas.ts";
+import { extAuthzHttpProviderSchema, serviceL7PolicySchema } from "../xds/l7_policy_resource_schemas.ts";
 import { serviceRoutesSchema } from "../xds/waypoint_resource_schemas.ts";
 import type { WaypointSnapshot } from "../xds/waypoint_resources.ts";
 
@@ -15,6 +16,8 @@ const fileSchema = z.object({
   services: z.array(serviceSchema).default([]),
   workloads: z.array(workloadSchema).default([]),
   routes: z.array(serviceRoutesSchema).default([]),
+  l7Policies: z.array(serviceL7PolicySchema).default([]),
+  extAuthzProviders: z.array(extAuthzHttpProviderSchema).default([]),
 });
 
 /** What a local file holds. */
@@ -36,8 +39,8 @@ export function parseLocalWaypointConfig(file: string, text: string): LocalWaypo
     const problems: ConfigProblem[] = parsed.error.issues.map((i) => ({ file, object: objectOf(raw, i.path), field: formatFieldPath(i.path), message: i.message }));
     throw new ConfigError(problems);
   }
-  const { gateway, services, workloads, routes } = parsed.data;
-  return { gateway, snapshot: { services, workloads, routes } as WaypointSnapshot };
+  const { gateway, services, workloads, routes, l7Policies, extAuthzProviders } = parsed.data;
+  return { gateway, snapshot: { services, workloads, routes, l7Policies, extAuthzProviders } as WaypointSnapshot };
 }
 
 function objectOf(raw: unknown, path: readonly PropertyKey[]): string | undefined {
@@ -47,6 +50,7 @@ function objectOf(raw: unknown, path: readonly PropertyKey[]): string | undefine
   if (list === "routes") return `ServiceRoutes ${item.service}`;
   if (list === "services") return `Service ${item.namespace}/${item.name}`;
   if (list === "workloads") return `Workload ${item.namespace}/${item.name}`;
+  if (list === "l7Policies") return `ServiceL7Policy ${item.service}`;
   return undefined;
 }
 

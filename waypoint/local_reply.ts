@@ -1,7 +1,7 @@
 // Answers the waypoint gives itself (404 no route, 500 unresolved backend, 503
 // no healthy upstream, 504 timeout, redirects): one place that writes them, to
 // a response or to the raw socket of an upgrade.
-import type { RequestContext } from "./request_context.ts";
+import type { DownstreamResponse, RequestContext } from "./request_context.ts";
 
 /** Sends a local reply unless something was already sent; records the status. */
 export function localReply(ctx: RequestContext, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -23,12 +23,25 @@ export function localReply(ctx: RequestContext, status: number, body: string, he
   if (ctx.grpc && status >= 400) {
     // gRPC clients read grpc-status, not the HTTP status: answer as Envoy does (trailers-only).
     ctx.grpcStatus = String(grpcStatusFor(status));
-    res.writeHead(200, { "content-type": "application/grpc", "grpc-status": ctx.grpcStatus, "grpc-message": encodeURIComponent(body) });
-    res.end();
+    headersOnly(res, 200, { "content-type": "application/grpc", "grpc-status": ctx.grpcStatus, "grpc-message": encodeURIComponent(body) });
     return;
   }
   res.writeHead(status, { "content-type": "text/plain", "content-length": String(Buffer.byteLength(text)), ...headers });
   res.end(text);
+}
+
+/**
+ * A response that is its head alone. On HTTP/2 it is one HEADERS frame with
+ * END_STREAM — gRPC's trailers-only form, which clients read the status from;
+ * node's compatibility writeHead()+end() would add an empty DATA frame instead.
+ */
+export function headersOnly(res: DownstreamResponse, status: number, headers: Record<string, string | string[]>): void {
+  if (res.stream) {
+    res.stream.respond({ ...headers, ":status": status }, { endStream: true });
+    return;
+  }
+  res.writeHead(status, headers);
+  res.end();
 }
 
 /** Envoy's HTTP → gRPC status mapping. */

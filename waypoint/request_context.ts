@@ -22,6 +22,8 @@ export interface DownstreamResponse {
   once(event: string, listener: () => void): unknown;
   destroy?(error?: Error): void;
   writeContinue?(): void;
+  /** HTTP/2 only: the underlying stream (trailers-only answers go through it). */
+  readonly stream?: { respond(headers: Record<string, string | string[] | number>, options?: { endStream?: boolean }): void };
 }
 
 /** Request headers as forwarded: lower-case names, hop-by-hop ones already gone. */

@@ -52,6 +52,10 @@ function checkHead(ctx: RequestContext): string | undefined {
   const h = ctx.req.headers;
   if (ctx.protocol === "HTTP/1.1") {
     if (h.host === undefined) return "missing Host header";
+    // node keeps the first of two Host headers; a proxy that trusts a different one than the backend is a smuggling vector.
+    let hosts = 0;
+    for (let i = 0; i < ctx.req.rawHeaders.length; i += 2) if (ctx.req.rawHeaders[i]!.toLowerCase() === "host") hosts++;
+    if (hosts > 1) return "more than one Host header";
     const te = h["transfer-encoding"];
     // Only plain chunked is re-framed safely; anything else is a smuggling risk.
     if (te !== undefined && String(te).toLowerCase().replace(/\s/g, "") !== "chunked") return "unsupported Transfer-Encoding";

@@ -13,6 +13,8 @@ export interface UpstreamResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | number | undefined>;
   readonly body: Readable;
+  /** HTTP/2: the response ended with its headers (gRPC trailers-only). */
+  readonly headersOnly?: boolean;
   /** Trailers, once the body has ended (empty when there were none). */
   trailers(): Record<string, string | string[]>;
 }
@@ -62,7 +64,8 @@ async function startH2(sessions: UpstreamSessions, endpoint: Endpoint, head: Ups
     trailers = Object.fromEntries(Object.entries(t).filter(([k]) => !k.startsWith(":"))) as Record<string, string | string[]>;
   });
   const response = new Promise<UpstreamResponse>((resolve, reject) => {
-    stream.once("response", (headers) => resolve({ status: Number(headers[":status"] ?? 502), headers, body: stream, trailers: () => trailers }));
+    stream.once("response", (headers) => resolve({ status: Number(headers[":status"] ?? 502), headers, body: stream, // grpc-status in the first HEADERS is gRPC's trailers-only form (Deno does not set endAfterHeaders).
+      headersOnly: stream.endAfterHeaders || headers["grpc-status"] !== undefined, trailers: () => trailers }));
     stream.once("error", reject);
     stream.once("close", () => reject(new Error(`upstream stream closed (code ${stream.rstCode})`)));
   });

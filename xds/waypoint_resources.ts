@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { ExtAuthzHttpProvider, ServiceL7Policy } from "./l7_policy_resources.ts";
 import type { Service, Workload } from "./resources.ts";
 
 /** Header and query-parameter matches: exact (header names case-insensitive) or a regular expression. */
@@ -146,4 +147,8 @@ export interface WaypointSnapshot {
   /** Endpoints of those services. */
   readonly workloads: readonly Workload[];
   readonly routes: readonly ServiceRoutes[];
+  /** L7 security per Service (xds/l7_policy_resources.ts); absent: none. */
+  readonly l7Policies?: readonly ServiceL7Policy[];
+  /** ext_authz providers CUSTOM policies name (from the mesh config). */
+  readonly extAuthzProviders?: readonly ExtAuthzHttpProvider[];
 }

@@ -6,6 +6,7 @@
  */
 import { describeObject, type KubeObject, USE_WAYPOINT_LABEL, USE_WAYPOINT_NAMESPACE_LABEL } from "../../config/objects.ts";
 import type { SourcedObject } from "../documents.ts";
+import { checkJwtKeys, checkL7Attachment } from "./l7_checks.ts";
 import { type AnalysisMessage, message } from "./messages.ts";
 import { checkMeshRoutes } from "./route_checks.ts";
 
@@ -153,4 +154,4 @@ export const checkTrustDomains: Check = (objects, options) => {
 };
 
 /** Every check, in the order their messages are printed. */
-export const CHECKS: readonly Check[] = [checkL7Fields, checkSelectors, checkServiceEndpoints, checkWaypointReferences, checkTrustDomains, checkMeshRoutes];
+export const CHECKS: readonly Check[] = [checkL7Fields, checkL7Attachment, checkJwtKeys, checkSelectors, checkServiceEndpoints, checkWaypointReferences, checkTrustDomains, checkMeshRoutes];

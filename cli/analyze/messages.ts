@@ -19,6 +19,7 @@ export const MESSAGE_KINDS = {
   ForeignTrustDomain: { code: "AMB0103", level: "Warning" },
   RouteWithoutWaypoint: { code: "AMB0104", level: "Warning" },
   RouteNotAllowedByWaypoint: { code: "AMB0105", level: "Warning" },
+  JwtIssuerWithoutKeys: { code: "AMB0106", level: "Warning" },
 } as const satisfies Record<string, { code: string; level: Level }>;
 
 export type MessageName = keyof typeof MESSAGE_KINDS;

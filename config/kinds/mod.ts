@@ -12,6 +12,7 @@
 import type { z } from "zod";
 import type { KubeObject } from "../objects.ts";
 import { AuthorizationPolicySchema, ISTIO_SECURITY_VERSIONS } from "./authorization_policy.ts";
+import { BackendTrafficPolicySchema, ENVOY_GATEWAY_VERSIONS } from "./backend_traffic_policy.ts";
 import { GATEWAY_API_VERSIONS, GatewaySchema } from "./gateway.ts";
 import { GRPC_ROUTE_VERSIONS, GRPCRouteSchema } from "./grpc_route.ts";
 import { HTTPRouteSchema } from "./http_route.ts";
@@ -26,6 +27,7 @@ import { STORED_ONLY_KINDS, storedOnlySchema } from "./stored_only.ts";
 import { ISTIO_NETWORKING_VERSIONS, WorkloadEntrySchema } from "./workload_entry.ts";
 
 export * from "./authorization_policy.ts";
+export * from "./backend_traffic_policy.ts";
 export * from "./gateway.ts";
 export * from "./grpc_route.ts";
 export * from "./http_route.ts";
@@ -65,7 +67,7 @@ export function groupOf(apiVersion: string): string {
 }
 
 // [schema, kind, group, apiVersions, namespaced, enforced]. Validated kinds that nothing acts on yet
-// (the L7 ones, until the waypoint lands) are stored and reported as not enforced, never passed off as enforced.
+// are stored and reported as not enforced, never passed off as enforced.
 const VALIDATED: readonly (readonly [z.ZodType<KubeObject>, string, string, readonly string[], boolean, boolean?])[] = [
   [NamespaceSchema, "Namespace", "", ["v1"], false],
   [ServiceAccountSchema, "ServiceAccount", "", ["v1"], true],
@@ -75,10 +77,11 @@ const VALIDATED: readonly (readonly [z.ZodType<KubeObject>, string, string, read
   [ServiceEntrySchema, "ServiceEntry", "networking.istio.io", ISTIO_NETWORKING_VERSIONS, true],
   [AuthorizationPolicySchema, "AuthorizationPolicy", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
   [PeerAuthenticationSchema, "PeerAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
-  [RequestAuthenticationSchema, "RequestAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true, false],
+  [RequestAuthenticationSchema, "RequestAuthentication", "security.istio.io", ISTIO_SECURITY_VERSIONS, true],
   [GatewaySchema, "Gateway", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
   [HTTPRouteSchema, "HTTPRoute", "gateway.networking.k8s.io", GATEWAY_API_VERSIONS, true],
   [GRPCRouteSchema, "GRPCRoute", "gateway.networking.k8s.io", GRPC_ROUTE_VERSIONS, true],
+  [BackendTrafficPolicySchema, "BackendTrafficPolicy", "gateway.envoyproxy.io", ENVOY_GATEWAY_VERSIONS, true],
 ];
 
 /**

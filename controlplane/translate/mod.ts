@@ -23,8 +23,10 @@ import { namespacedKey } from "../../xds/resources.ts";
 import { groupObjects } from "./_objects.ts";
 import { peerAuthenticationWarnings, STATIC_STRICT_POLICY_NAME, staticStrictPolicy } from "./_peer_authentication.ts";
 import { addCondition, type ObjectWarning, type StatusMap, type TranslateOptions } from "./_types.ts";
+import type { ServiceL7Policy } from "../../xds/l7_policy_resources.ts";
 import { translateAuthorizationPolicy } from "./authorization.ts";
 import { type RouteParentStatus, translateServiceRoutes } from "./service_routes.ts";
+import { translateWaypointPolicies } from "./l7_status.ts";
 import { translateServices } from "./services.ts";
 import { translateWorkloads } from "./workloads.ts";
 
@@ -33,6 +35,7 @@ export { STATIC_STRICT_POLICY_NAME, staticStrictPolicy } from "./_peer_authentic
 export {
   DEFAULT_ROOT_NAMESPACE, POLICY_CONDITION_TYPE, type PolicyTranslation, policySelector, policySelects, translateAuthorizationPolicy,
 } from "./authorization.ts";
+export { translateWaypointPolicies, WAYPOINT_ACCEPTED_CONDITION, type WaypointPolicyTranslation } from "./l7_status.ts";
 export { TranslateError, type TranslateErrorCode } from "./errors.ts";
 export { portProtocols, ROUTE_CONTROLLER_NAME, type RouteParentStatus, type ServiceRoutesTranslation, translateServiceRoutes } from "./service_routes.ts";
 export { compareMatches, orderMatches, type RankedMatch } from "./route_precedence.ts";
@@ -52,6 +55,8 @@ export interface TranslateResult {
   readonly serviceRoutes: readonly ServiceRoutes[];
   /** HTTPRoute / GRPCRoute `status.parents`, by store key. */
   readonly routeStatuses: ReadonlyMap<string, readonly RouteParentStatus[]>;
+  /** Each waypoint ("namespace/name") → the L7 security it enforces (translate/l7_status.ts). */
+  readonly waypointPolicies: ReadonlyMap<string, readonly ServiceL7Policy[]>;
 }
 
 /** Translates every object ztunnel needs to know about into one snapshot. */
@@ -73,13 +78,15 @@ export function translate(objects: readonly KubeObject[], options: TranslateOpti
   for (const [key, conditions] of services.statuses) for (const c of conditions) addCondition(statuses, key, c);
   const workloads = translateWorkloads(objects, options);
   const routes = translateServiceRoutes(objects, services.services, options);
+  const l7 = translateWaypointPolicies(objects, options);
+  for (const [key, conditions] of l7.statuses) for (const c of conditions) addCondition(statuses, key, c);
   // Istio's static STRICT policy: sent when some workload refers to it.
   const strictKey = `${options.rootNamespace}/${STATIC_STRICT_POLICY_NAME}`;
   if (workloads.workloads.some((w) => w.authorizationPolicies.includes(strictKey))) policies.push(staticStrictPolicy(options.rootNamespace));
   policies.sort((a, b) => (namespacedKey(a) < namespacedKey(b) ? -1 : namespacedKey(a) > namespacedKey(b) ? 1 : 0));
 
   const seen = new Set<string>();
-  const unique = [...warnings, ...services.warnings, ...workloads.warnings, ...routes.warnings].filter((w) => {
+  const unique = [...warnings, ...services.warnings, ...workloads.warnings, ...routes.warnings, ...l7.warnings].filter((w) => {
     const key = `${w.object}\u0000${w.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
@@ -89,5 +96,6 @@ export function translate(objects: readonly KubeObject[], options: TranslateOpti
     warnings: unique,
     serviceRoutes: routes.routes,
     routeStatuses: routes.routeStatuses,
+    waypointPolicies: l7.byWaypoint,
   };
 }

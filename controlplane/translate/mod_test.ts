@@ -59,6 +59,8 @@ test("translate: statuses by store key, warnings once per object and problem", (
     expect.stringMatching(/^PeerAuthentication default\/ports: portLevelMtls is not supported/),
     // Both cart pods inherit the namespace's missing waypoint: told once, on the namespace.
     expect.stringMatching(/^Namespace shop: waypoint shop\/missing .*does not exist/),
+    // The waypoint's own policy: its Gateway serves no Service here, so nothing enforces it.
+    expect.stringMatching(/^AuthorizationPolicy default\/to-waypoint: targetRefs: Gateway default\/wp is not a waypoint serving any Service/),
   ]);
 });
 

@@ -1,13 +1,14 @@
 // The last filter: sends the request to an endpoint of the chosen backend and
 // streams the answer back. Endpoint choice is the load balancer's; each try
 // has `timeouts.backendRequest`, the whole exchange `timeouts.request` (504);
-// GEP-1731 retries go to another endpoint when the request has no body (a
-// streamed body is never buffered for a retry). Bodies flow with backpressure.
+// GEP-1731 retries (and Istio's default: connect failures, twice) go to
+// another endpoint when the request has no body (a streamed body is never
+// buffered for a retry). Bodies flow with backpressure.
 import type { Readable, Writable } from "node:stream";
 import { applyHeaderModifier } from "./header_modifier.ts";
 import { forwardableResponseHeaders } from "../hop_headers.ts";
 import type { LoadBalancer } from "../load_balancer.ts";
-import { localReply } from "../local_reply.ts";
+import { headersOnly, localReply } from "../local_reply.ts";
 import type { Filter, RequestContext } from "../request_context.ts";
 import { startExchange, type UpstreamExchange, type UpstreamResponse } from "../upstream_exchange.ts";
 import type { UpstreamSessions } from "../upstream.ts";
@@ -78,8 +79,11 @@ export function router(deps: RouterDeps): Filter {
           ctx.responseFlags.push("UR");
           return localReply(ctx, 502, "");
         }
-        if (retry && attempt < retry.attempts) {
+        // Istio's default retry policy retries connect failures twice (retryOn connect-failure,
+        // refused-stream), on another endpoint when there is one; a rule's retry sets the count.
+        if (ctx.bodiless && attempt < (retry?.attempts ?? 2)) {
           finished();
+          await new Promise((r) => setTimeout(r, retry?.backoffMs ?? 25));
           continue;
         }
         ctx.responseFlags.push("UF");
@@ -126,6 +130,10 @@ async function respond(ctx: RequestContext, up: UpstreamResponse): Promise<void>
   const grpcStatus = up.headers["grpc-status"];
   if (grpcStatus !== undefined) ctx.grpcStatus = String(grpcStatus);
   if (ctx.protocol === "HTTP/1.1") delete headers["te"];
+  if (up.headersOnly && ctx.protocol === "HTTP/2") {
+    up.body.resume();
+    return headersOnly(res, up.status, headers);
+  }
   res.writeHead(up.status, headers as Record<string, string>);
   await new Promise<void>((resolve, reject) => {
     const body = up.body;
