@@ -45,7 +45,7 @@ export const WAYPOINT_GATEWAY = "default/waypoint";
 const BACKEND_PORT = 8080;
 
 /** Starts backends, the ztunnel and the waypoint; resolves once the waypoint is ready. */
-export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [], options: { grpcBackends?: readonly string[]; xds?: boolean } = {}) {
+export async function startWaypointMesh(services: readonly MeshService[], routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [], options: { grpcBackends?: readonly string[]; xds?: boolean; waypointArgs?: readonly string[] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
   const backendNames = [...new Set(services.flatMap((s) => s.backends))];
@@ -101,7 +101,7 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
   writeRoutes(routes(keys));
   const address = loopbackAddress();
   const source = controlplane ? ["--controlplane", controlplane.url, "--gateway", WAYPOINT_GATEWAY] : ["--local-config", file, "--ca-dir", mesh.caDir];
-  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source]);
+  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source, ...(options.waypointArgs ?? [])]);
   const proc: TestProcess = startProcess(cmd, args);
   await waitWaypointReady(address, proc);
   const ca = await CertificateAuthority.loadOrCreate({ dir: mesh.caDir, trustDomain: "cluster.local" });
