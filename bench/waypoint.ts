@@ -76,6 +76,7 @@ export async function bench(): Promise<string> {
       waypointIdentity: spiffeId("cluster.local", "default", "echo-v1"),
       target: { address: backend.address, port: backend.port },
     });
+    refs.push({ stop: () => direct.close() });
     const proxyAddress = loopbackAddress();
     const haproxy = await startHaproxyHttp(proxyAddress, 18080, 18081, server);
     refs.push(haproxy);
