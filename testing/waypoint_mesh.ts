@@ -134,7 +134,9 @@ export async function startWaypointMesh(services: readonly MeshService[], routes
         method: o.method ?? "GET",
         path: o.path ?? "/",
         headers: { host: o.host ?? `${serviceName}.default.svc.cluster.local`, ...o.headers },
-        agent: o.keepAlive ? agent : false,
+        // Deno's node:http client agent resets kept-alive sockets under this load ("socket hang up"),
+        // so the Deno suite opens a connection per request; the Bun suite keeps them alive.
+        agent: o.keepAlive && runtime !== "deno" ? agent : false,
       }, (res) => {
         let body = "";
         res.setEncoding("utf8");
