@@ -49,7 +49,7 @@ export async function startWaypointMesh(
   services: readonly MeshService[],
   routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [],
   /** `extra`: more of the local file (l7Policies, extAuthzProviders), by service key. */
-  options: { grpcBackends?: readonly string[]; xds?: boolean; extra?: (keys: Record<string, string>) => Record<string, unknown> } = {},
+  options: { grpcBackends?: readonly string[]; xds?: boolean; waypointArgs?: readonly string[]; extra?: (keys: Record<string, string>) => Record<string, unknown> } = {},
 ) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
@@ -107,7 +107,7 @@ export async function startWaypointMesh(
   writeRoutes(routes(keys));
   const address = loopbackAddress();
   const source = controlplane ? ["--controlplane", controlplane.url, "--gateway", WAYPOINT_GATEWAY] : ["--local-config", file, "--ca-dir", mesh.caDir];
-  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source]);
+  const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source, ...(options.waypointArgs ?? [])]);
   const proc: TestProcess = startProcess(cmd, args);
   await waitWaypointReady(address, proc);
   const ca = await CertificateAuthority.loadOrCreate({ dir: mesh.caDir, trustDomain: "cluster.local" });
@@ -140,7 +140,9 @@ export async function startWaypointMesh(
         method: o.method ?? "GET",
         path: o.path ?? "/",
         headers: { host: o.host ?? `${serviceName}.default.svc.cluster.local`, ...o.headers },
-        agent: o.keepAlive ? agent : false,
+        // Deno's node:http client agent resets kept-alive sockets under this load ("socket hang up"),
+        // so the Deno suite opens a connection per request; the Bun suite keeps them alive.
+        agent: o.keepAlive && runtime !== "deno" ? agent : false,
       }, (res) => {
         let body = "";
         res.setEncoding("utf8");

@@ -8,6 +8,8 @@ export interface RouteRequest {
   /** The path without the query string, as received. */
   readonly path: string;
   readonly query: URLSearchParams;
+  /** The Service port the tunnel named: entries bound to another port (a parentRef `port`) are skipped. */
+  readonly port?: number;
   /** Header value by lower-case name (repeated headers joined with ","), or undefined. */
   header(name: string): string | undefined;
 }
@@ -29,6 +31,7 @@ export interface RouteSelection {
  */
 export function selectRoute(routes: ServiceRoutes, request: RouteRequest): RouteSelection | undefined {
   for (const entry of routes.routes) {
+    if (entry.port !== undefined && request.port !== undefined && entry.port !== request.port) continue;
     if (!matches(entry.match, request)) continue;
     const rule = routes.rules[entry.rule];
     if (rule) return { entry, rule };

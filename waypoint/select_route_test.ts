@@ -74,3 +74,12 @@ test("pathMatches: PathPrefix '/' matches every path; an invalid regex matches n
   assert.equal(pathMatches(R("("), "/("), false);
   assert.equal(pathMatches(E("/a%20b"), "/a%20b"), true);
 });
+
+test("selectRoute: an entry bound to one Service port (parentRef port) is skipped on another", () => {
+  const base = serviceRoutes("default/svc", [{ name: "only-8080", matches: [m({ path: P("/") })], backends: ["a"] }, { name: "any", matches: [m({ path: P("/") })], backends: ["a"] }]);
+  const bound = { ...base, routes: base.routes.map((e, i) => (i === 0 ? { ...e, port: 8080 } : e)) };
+  const on = (port: number | undefined) => selectRoute(bound, { ...req("/x"), ...(port === undefined ? {} : { port }) })?.rule.route.name;
+  assert.equal(on(8080), "only-8080");
+  assert.equal(on(9090), "any");
+  assert.equal(on(undefined), "only-8080");
+});

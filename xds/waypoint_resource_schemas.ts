@@ -4,8 +4,8 @@
 import { z } from "zod";
 import type { ServiceRoutes } from "./waypoint_resources.ts";
 
-/** The type URL of {@link ServiceRoutes} on the delta-xDS stream (not in TYPE_URLS: a ztunnel never subscribes to it). */
-export const SERVICE_ROUTES_TYPE_URL = "ambit.dev/v1/ServiceRoutes" as const;
+// The type URL of ServiceRoutes on the delta-xDS stream lives with the others (not in TYPE_URLS: a ztunnel never subscribes to it).
+export { SERVICE_ROUTES_TYPE_URL } from "./protocol.ts";
 
 const port = z.number().int().min(1).max(65535);
 const valueMatch = z.object({ type: z.enum(["Exact", "RegularExpression"]), name: z.string().min(1), value: z.string() });
@@ -50,7 +50,7 @@ export const serviceRoutesSchema: z.ZodType<ServiceRoutes> = z.object({
   service: z.string().regex(/^[^/]+\/[^/]+$/, "must be namespace/hostname"),
   waypoint: z.string().regex(/^[^/]+\/[^/]+$/, "must be namespace/name"),
   protocols: z.record(z.string().regex(/^\d+$/, "port must be a number"), z.enum(["HTTP", "HTTP2", "GRPC", "TCP"])),
-  routes: z.array(z.object({ match: routeMatch, rule: z.number().int().min(0) })),
+  routes: z.array(z.object({ match: routeMatch, rule: z.number().int().min(0), port: port.optional() })),
   rules: z.array(rule),
 }).superRefine((r, ctx) => {
   r.routes.forEach((e, i) => {

@@ -33,6 +33,7 @@ export function routeRequest(ctx: RequestContext): RouteRequest {
     method: ctx.upstream.method,
     path: q < 0 ? url : url.slice(0, q),
     query: new URLSearchParams(q < 0 ? "" : url.slice(q + 1)),
+    port: ctx.target.port,
     header: (name) => {
       if (name === "host") return ctx.upstream.authority;
       const v = headers[name];
