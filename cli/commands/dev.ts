@@ -62,8 +62,11 @@ async function runDev(plan: DevPlan, io: Io, options: { samples: boolean; reset:
   const supervisor = new Supervisor((child, code, { restartInMs }) => {
     if (!ready) return; // during start, the wait that notices reports it
     io.err(`${io.errColor.red("error:")} ${child.role} ${child.name} exited (${code}); its last lines (${child.logFile}):\n${indent(child.tail())}`);
-    // The controlplane is restarted; the ztunnels keep serving their last good state meanwhile.
-    if (restartInMs !== undefined) io.err(`restarting ${child.name} in ${(restartInMs / 1000).toFixed(0)} s; the data plane keeps serving\n`);
+    // The controlplane and ztunnels are restarted; the rest keeps serving its last good state meanwhile.
+    if (restartInMs !== undefined) {
+      const meanwhile = child.role === "controlplane" ? "the data plane keeps serving" : "the other nodes keep serving";
+      io.err(`restarting ${child.name} in ${(restartInMs / 1000).toFixed(0)} s; ${meanwhile}\n`);
+    }
     else stop(`${child.name} exited`, 1);
   }, (child) => {
     io.err(`${child.name} restarted (pid ${child.pid})\n`);

@@ -67,7 +67,9 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
       name: n.name, role: "ztunnel", logFile: log(n.name),
       ...serviceCommand("ztunnel", ["--node", n.name, "--address", n.address, "--controlplane", plan.controlplane.devUrl, "--drain-seconds", "1",
         "--socks-credentials-dir", plan.socksDir]),
-    }));
+      // Restarted like a DaemonSet's pod: a node proxy that dies (on Deno, denoland/deno#36788 can abort one when
+      // a peer closes its HTTP/2 session) must not take the whole dev mesh down.
+    }, { restartable: true }));
     const apps = plan.apps.map((a) => supervisor.start({ name: a.name, role: "app", logFile: log(a.name), ...sampleAppCommand(a.script, a.args) }));
     const ready = (c: Child, url: string) => waitUntil(`ztunnel ${c.name}`, () => httpReady(url), { child: c, timeoutMs: options.timeoutMs });
     await step(`starting ${plan.nodes.length} ztunnel${plan.nodes.length === 1 ? "" : "s"}`,

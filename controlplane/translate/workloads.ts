@@ -17,7 +17,7 @@ import { canonicalService, containerPort, podAddresses, podHealth, podTerminated
 import { arr, isAddress, type Labels, labelMap, labelsOf, portNumber, rec, selectsNonEmpty, spec, status, str } from "./_read.ts";
 import { workloadPortMap } from "./_service_ports.ts";
 import type { ObjectWarning, TranslateOptions } from "./_types.ts";
-import { bindWaypoint, collectWaypoints, waypointInstanceOf, type Waypoints } from "./_waypoints.ts";
+import { bindWaypoint, collectWaypoints, GATEWAY_NAME_LABEL, waypointInstanceOf, type Waypoints } from "./_waypoints.ts";
 import { policySelects, translateAuthorizationPolicy } from "./authorization.ts";
 
 export type WorkloadOptions = Omit<TranslateOptions, "allocateVip">;
@@ -149,8 +149,10 @@ function build(
     .sort();
   if (isStrict(mesh.peerAuthentications, o.rootNamespace, namespace, s.labels)) policies.push(`${o.rootNamespace}/${STATIC_STRICT_POLICY_NAME}`);
 
-  // A waypoint's own instances are never sent through a waypoint, nor captured by their ztunnel.
-  const instance = !!waypointInstanceOf(s.object, waypoints);
+  // A waypoint's own instances are never sent through a waypoint, nor captured by their ztunnel. The label
+  // alone decides: an instance whose Gateway is not (yet) in the store must not get ztunnel listeners on its
+  // address either, or they take the port the waypoint is about to listen on.
+  const instance = !!waypointInstanceOf(s.object, waypoints) || s.labels[GATEWAY_NAME_LABEL] !== undefined;
   const binding = instance ? {} : bindWaypoint({ namespace, labels: s.labels }, nsLabels, waypoints, "workload");
   if (binding.problem) {
     const object = binding.problem.inherited ? `Namespace ${namespace}` : describeObject(s.object);
