@@ -13,6 +13,8 @@ import { defaultHttp2Stack, type Http2Stack, type TunnelStream } from "./http2_s
 export interface InboundTunnel {
   /** Verified identity of the peer that opened the TLS connection. */
   readonly peerIdentity: SpiffeId;
+  /** The peer certificate's serial number (hex), when the stack exposes it: revocation is checked on it. */
+  readonly peerSerialNumber?: string;
   /** Where the peer connected from. */
   readonly peer: SocketAddress;
   /** The local address the TLS connection arrived on: the workload it is for. */
@@ -63,6 +65,7 @@ type ServerStream = TunnelStream & {
 /** What was proven about one accepted TLS connection. */
 interface AcceptedConnection {
   readonly peerIdentity: SpiffeId;
+  readonly peerSerialNumber?: string;
   readonly peer: SocketAddress;
   readonly local: SocketAddress;
 }
@@ -168,7 +171,7 @@ export class HboneServer {
     if (peerIdentity.trustDomain !== this.options.trustDomain) {
       throw new Error(`peer ${formatSpiffeId(peerIdentity)} is not in trust domain ${this.options.trustDomain}`);
     }
-    return { peerIdentity, peer: facts.peer, local: facts.local };
+    return { peerIdentity, peerSerialNumber: facts.peerSerialNumber, peer: facts.peer, local: facts.local };
   }
 
   /** Presents a new certificate on the listener at `local` to connections made from now on. */
@@ -215,9 +218,10 @@ export class HboneServer {
     session.on("error", (e) => this.options.onSessionError?.(e, local));
     const socket = session.socket as TLSSocket;
     try {
-      const cert = socket.getPeerCertificate() as { subjectaltname?: string } | undefined;
+      const cert = socket.getPeerCertificate() as { subjectaltname?: string; serialNumber?: string } | undefined;
       acceptedConnections.set(session, this.#accept({
         peerSubjectAltName: cert?.subjectaltname,
+        peerSerialNumber: cert?.serialNumber,
         peer: { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
         local: { address: socket.localAddress ?? "", port: socket.localPort ?? 0 },
       }));

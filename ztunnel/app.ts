@@ -70,7 +70,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const authorization = new AuthorizationReport(metrics.registry, log);
   const refusals = new RefusalReport(metrics.registry, log);
   const destinationRules = { reservedPorts: reservedPortsOf(config), allowLinkLocal: config.passthroughLinkLocal };
-  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals });
+  let revokedSerials: ReadonlySet<string> = new Set();
+  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals, revokedSerials: () => revokedSerials });
   const outbound = new Outbound({
     node: config.node,
     state: () => state,
@@ -131,7 +132,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   configSource?.loadInitial();
   configSource?.watch();
-  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot, observer: xdsObserver }) : undefined;
+  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot, observer: xdsObserver, onRevokedSerials: (s) => (revokedSerials = s) }) : undefined;
   if (xdsSource) {
     // The controlplane may be down at start: keep trying, unready until the first state is in.
     void (async () => {

@@ -14,12 +14,15 @@ import type { AuthorizationReport } from "./authorization_report.ts";
 import { ConnectionRecord } from "./connection_record.ts";
 import { checkDestination, type DestinationRules } from "./destination_guard.ts";
 import type { RefusalReport } from "./refusal_report.ts";
+import { checkRevokedSerial } from "./revoked_serials.ts";
 import { identityOf } from "./outbound_request.ts";
 import { backedServices, guessInboundService } from "./traffic_labels.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
 import { checkWaypointPeer, forwardedSource } from "./waypoint_guard.ts";
+
+const NONE_REVOKED: ReadonlySet<string> = new Set();
 
 /** What inbound needs from the rest of the ztunnel. */
 export interface InboundDeps {
@@ -33,6 +36,8 @@ export interface InboundDeps {
   /** The ztunnel's own ports: never a destination, however a connection arrives. */
   readonly destinationRules: DestinationRules;
   readonly refusals: RefusalReport;
+  /** Serials of revoked node and workload certificates (normalised), from the TrustBundle. */
+  readonly revokedSerials?: () => ReadonlySet<string>;
 }
 
 /** One admitted connection: its upstream socket and how to report its end. */
@@ -48,6 +53,8 @@ export interface AdmittedConnection {
 interface InboundContext {
   /** Absent for plaintext connections. */
   readonly peerIdentity?: SpiffeId;
+  /** The peer certificate's serial, for HBONE when the stack exposes it. */
+  readonly peerSerialNumber?: string;
   readonly peer: SocketAddress;
   readonly destination: SocketAddress;
   /** For HBONE: the listener's address, which must belong to the destination workload. */
@@ -72,6 +79,7 @@ export class Inbound {
   readonly connectUpstream = async (tunnel: InboundTunnel): Promise<Duplex> => {
     const admitted = await this.admit({
       peerIdentity: tunnel.peerIdentity,
+      peerSerialNumber: tunnel.peerSerialNumber,
       peer: tunnel.peer,
       destination: tunnel.destination,
       arrivedOn: tunnel.local.address,
@@ -145,6 +153,14 @@ export class Inbound {
     if (selfCall) {
       this.deps.refusals.record("inbound", selfCall.reason, selfCall.message, { protocol: ctx.protocol, "src.addr": ctx.peer.address, "dst.addr": formatAuthority(ctx.destination) });
       throw badRequestError(`${formatAuthority(ctx.destination)}: ${selfCall.message}`);
+    }
+    const revocation = checkRevokedSerial(ctx.peerSerialNumber, this.deps.revokedSerials?.() ?? NONE_REVOKED);
+    if (revocation.revoked) {
+      const message = `the peer's certificate (serial ${revocation.serial}) belongs to a revoked node`;
+      this.deps.refusals.record("inbound", "revoked-certificate", message, {
+        protocol: ctx.protocol, "src.addr": ctx.peer.address, "src.identity": ctx.peerIdentity && formatSpiffeId(ctx.peerIdentity), "dst.addr": formatAuthority(ctx.destination),
+      });
+      throw deniedError(message);
     }
     const state = this.deps.state();
     const workload = state.findWorkload(ctx.destination.address);

@@ -8,6 +8,7 @@ import { authorizationSchema, checkResource, serviceSchema, trustBundleSchema, w
 import type { Authorization, DataPlaneSnapshot, Service, Workload } from "../xds/resources.ts";
 import type { Logger } from "../telemetry/mod.ts";
 import type { ControlplaneSession } from "./controlplane_session.ts";
+import { revokedSerialSet } from "./revoked_serials.ts";
 
 const SCHEMAS = {
   [TYPE_URLS.workload]: workloadSchema,
@@ -22,6 +23,8 @@ export interface XdsConfigSourceOptions {
   readonly address: string;
   readonly log: Logger;
   readonly onSnapshot: (snapshot: DataPlaneSnapshot) => void;
+  /** The revoked certificate serials (normalised) after each TrustBundle update. */
+  readonly onRevokedSerials?: (serials: ReadonlySet<string>) => void;
   /** Metrics hooks, shared by every client this source makes. */
   readonly observer?: XdsClientObserver;
 }
@@ -105,6 +108,7 @@ export class XdsConfigSource {
     if (type === TYPE_URLS.trustBundle) {
       const roots = [...store.values()].flatMap((b) => (b as { rootsPem: string[] }).rootsPem);
       if (roots.length) this.options.session.trustBundle = roots;
+      this.options.onRevokedSerials?.(revokedSerialSet([...store.values()].flatMap((b) => (b as { revokedSerials?: string[] }).revokedSerials ?? [])));
     }
     this.options.onSnapshot(this.snapshot());
     return { failed };

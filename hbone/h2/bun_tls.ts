@@ -20,6 +20,8 @@ export interface TlsMaterial {
 export interface TlsConnectionFacts {
   /** The peer certificate's `subjectaltname`, in node:tls's format. */
   readonly peerSubjectAltName: string | undefined;
+  /** The peer certificate's serial number (hex, as node:tls gives it), for revocation checks. */
+  readonly peerSerialNumber?: string;
   readonly peer: { address: string; port: number };
   readonly local: { address: string; port: number };
 }
@@ -133,9 +135,10 @@ const handlers = {
 };
 
 function facts(socket: Socket<SocketState>): TlsConnectionFacts {
-  const cert = socket.getPeerCertificate() as { subjectaltname?: string } | undefined;
+  const cert = socket.getPeerCertificate() as { subjectaltname?: string; serialNumber?: string } | undefined;
   return {
     peerSubjectAltName: cert?.subjectaltname,
+    peerSerialNumber: cert?.serialNumber,
     peer: { address: socket.remoteAddress, port: socket.remotePort },
     local: { address: socket.localAddress, port: socket.localPort },
   };
