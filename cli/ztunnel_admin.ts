@@ -66,7 +66,7 @@ export async function findNodes(flags: Flags, io: Io): Promise<NodeTarget[]> {
     const cp = controlplaneFromFlags(flags, io.env);
     try {
       const { proxies } = await io.progress("asking the controlplane for its nodes", cp.proxyStatus());
-      nodes = latestStreams(proxies).filter((p) => p.connected && p.node.ips?.length).map((p) => ({ name: p.node.nodeName, address: p.node.ips![0]! }));
+      nodes = latestStreams(proxies).filter((p) => p.connected && p.node.ips?.length && p.node.metadata?.role !== "waypoint").map((p) => ({ name: p.node.nodeName, address: p.node.ips![0]! }));
     } finally {
       cp.close();
     }

@@ -22,6 +22,7 @@ import { NodeRegistry } from "./node_registry.ts";
 import { caRoutes } from "./routes/ca_routes.ts";
 import { configRoutes } from "./routes/config_routes.ts";
 import { nodeRoutes } from "./routes/node_routes.ts";
+import { serviceDiscoveryRoutes } from "./routes/service_discovery_routes.ts";
 import { waypointRoutes } from "./routes/waypoint_routes.ts";
 import { checkWaypointStream } from "./waypoint_authorization.ts";
 import { WaypointTokens } from "./waypoint_tokens.ts";
@@ -141,7 +142,8 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   let metricsServer: HttpServer | undefined;
   if (config.metricsListen) {
     const at = splitHostPort(config.metricsListen);
-    metricsServer = serveHttp({ hostname: at.address, port: at.port, fetch: metricsRoutes(metrics.registry).fetch });
+    const served = metricsRoutes(metrics.registry).route("/", serviceDiscoveryRoutes(() => xds.status(), () => store.list()));
+    metricsServer = serveHttp({ hostname: at.address, port: at.port, fetch: served.fetch });
   }
   log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, objects: store.list().length });
   return {

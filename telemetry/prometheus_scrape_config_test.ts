@@ -22,3 +22,9 @@ test("without a controlplane there is only the ztunnel job, scraped every 15 s",
   expect(config.global.scrape_interval).toBe("15s");
   expect(config.scrape_configs.map((c: { job_name: string }) => c.job_name)).toEqual(["ztunnel"]);
 });
+
+test("discovery: job ambit reads the controlplane's target list, re-read at the scrape interval", () => {
+  const config = parse(prometheusScrapeConfig({ discovery: "http://127.0.0.1:15014/sd/prometheus", controlplane: "127.0.0.1:15014", intervalSeconds: 2 }));
+  expect(config.scrape_configs.map((c: { job_name: string }) => c.job_name)).toEqual(["ambit", "istiod"]);
+  expect(config.scrape_configs[0].http_sd_configs).toEqual([{ url: "http://127.0.0.1:15014/sd/prometheus", refresh_interval: "2s" }]);
+});

@@ -14,3 +14,4 @@ export * from "./controlplane.ts";
 export * from "./resources.ts";
 export * from "./netns.ts";
 export * from "./capture_mesh.ts";
+export * from "./prometheus.ts";

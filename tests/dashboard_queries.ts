@@ -130,6 +130,80 @@ export const DASHBOARD_QUERIES: readonly DashboardQuery[] = [
   { dashboard: "pilot", panel: "XDS Pushes", expr: `sum by (type) (irate(pilot_xds_pushes{cluster=~"$cluster"}[$__rate_interval]))` },
 ];
 
+/**
+ * The request (L7) queries of the same dashboards, which in an ambient mesh only a waypoint answers
+ * (`reporter="waypoint"`): the mesh dashboard selects `reporter=~"source|waypoint"` itself; the
+ * service and workload dashboards read `reporter=~"$qrep"`, which the test sets to `waypoint`.
+ * Panels on `reporter="source"` or `"destination"` requests are left out: in ambient mode no sidecar
+ * reports those, in Istio or in Ambit.
+ */
+export const WAYPOINT_DASHBOARD_QUERIES: readonly DashboardQuery[] = [
+  // --- Istio Mesh Dashboard ---
+  { dashboard: "mesh", panel: "Global Request Volume", expr: `round(sum (rate(istio_requests_total{cluster=~"$cluster", reporter=~"source|waypoint"}[$__rate_interval])), 0.01)` },
+  {
+    dashboard: "mesh",
+    panel: "Global Success Rate (non-5xx responses)",
+    expr:
+      `sum (rate(istio_requests_total{cluster=~"$cluster", reporter=~"source|waypoint", response_code!~"5.*"}[$__rate_interval])) / sum (rate(istio_requests_total{cluster=~"$cluster", reporter=~"source|waypoint"}[$__rate_interval]))`,
+  },
+  {
+    dashboard: "mesh",
+    panel: "HTTP/GRPC Workloads (requests)",
+    expr:
+      `label_join(sum by (destination_workload, destination_workload_namespace, destination_service) (rate(istio_requests_total{cluster=~"$cluster", reporter=~"source|waypoint"}[$__rate_interval])), "destination_workload_var", ".", "destination_workload", "destination_workload_namespace")`,
+  },
+  {
+    dashboard: "mesh",
+    panel: "HTTP/GRPC Workloads (P50 latency)",
+    expr:
+      `label_join(histogram_quantile(0.5, sum by (le, destination_workload, destination_workload_namespace) (rate(istio_request_duration_milliseconds_bucket{cluster=~"$cluster", reporter=~"source|waypoint"}[$__rate_interval]))), "destination_workload_var", ".", "destination_workload", "destination_workload_namespace")`,
+  },
+  // --- Istio Service Dashboard ---
+  { dashboard: "service", panel: "Client Request Volume", expr: `round(sum(irate(istio_requests_total{reporter=~"$qrep",destination_service=~"$service"}[5m])), 0.001)` },
+  {
+    dashboard: "service",
+    panel: "Client Success Rate (non-5xx responses)",
+    expr:
+      `sum(irate(istio_requests_total{reporter=~"$qrep",destination_service=~"$service",response_code!~"5.*"}[5m])) / sum(irate(istio_requests_total{reporter=~"$qrep",destination_service=~"$service"}[5m]))`,
+  },
+  {
+    dashboard: "service",
+    panel: "Client Request Duration",
+    expr:
+      `(histogram_quantile(0.50, sum(irate(istio_request_duration_milliseconds_bucket{reporter=~"$qrep",destination_service=~"$service"}[1m])) by (le)) / 1000) or histogram_quantile(0.50, sum(irate(istio_request_duration_seconds_bucket{reporter=~"$qrep",destination_service=~"$service"}[1m])) by (le))`,
+  },
+  {
+    dashboard: "service",
+    panel: "Incoming Requests By Source And Response Code",
+    expr:
+      `round(sum(irate(istio_requests_total{connection_security_policy="mutual_tls",destination_service=~"$service",reporter=~"$qrep",source_workload=~"$srcwl",source_workload_namespace=~"$srcns"}[5m])) by (source_workload, source_workload_namespace, response_code), 0.001)`,
+  },
+  // --- Istio Workload Dashboard ---
+  {
+    dashboard: "workload",
+    panel: "Incoming Request Volume",
+    expr: `round(sum(irate(istio_requests_total{reporter=~"$qrep",destination_workload_namespace=~"$namespace",destination_workload=~"$workload"}[5m])), 0.001)`,
+  },
+  {
+    dashboard: "workload",
+    panel: "Incoming Success Rate (non-5xx responses)",
+    expr:
+      `sum(irate(istio_requests_total{reporter=~"$qrep",destination_workload_namespace=~"$namespace",destination_workload=~"$workload",response_code!~"5.*"}[5m])) / sum(irate(istio_requests_total{reporter=~"$qrep",destination_workload_namespace=~"$namespace",destination_workload=~"$workload"}[5m]))`,
+  },
+  {
+    dashboard: "workload",
+    panel: "Incoming Requests By Source And Response Code",
+    expr:
+      `round(sum(irate(istio_requests_total{connection_security_policy="mutual_tls", destination_workload_namespace=~"$namespace", destination_workload=~"$workload", reporter=~"$qrep", source_workload=~"$srcwl", source_workload_namespace=~"$srcns"}[5m])) by (source_workload, source_workload_namespace, response_code), 0.001)`,
+  },
+  {
+    dashboard: "workload",
+    panel: "Request Duration",
+    expr:
+      `(histogram_quantile(0.50, sum(irate(istio_request_duration_milliseconds_bucket{reporter=~"$qrep",destination_workload=~"$workload", destination_workload_namespace=~"$namespace"}[1m])) by (le)) / 1000) or histogram_quantile(0.50, sum(irate(istio_request_duration_seconds_bucket{reporter=~"$qrep",destination_workload=~"$workload", destination_workload_namespace=~"$namespace"}[1m])) by (le))`,
+  },
+];
+
 /** Kiali's TCP edges out of a namespace: query 3 of buildNamespaceTrafficMap's TCP section (its default TCP rate is "sent"). */
 export const KIALI_TCP_EDGES =
   `sum(rate(istio_tcp_sent_bytes_total{reporter="source",source_workload_namespace="$namespace"} [$durations])) by (source_workload_namespace,source_workload,source_canonical_service,source_canonical_revision,destination_service_namespace,destination_service,destination_service_name,destination_workload_namespace,destination_workload,destination_canonical_service,destination_canonical_revision,response_flags)`;

@@ -7,12 +7,9 @@
 // hello-v1 (same node) and client → hello-v2 (across nodes), the right way round.
 // Nothing is faked; the demo's apps are small HTTP servers in this process.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as http from "node:http";
-import * as os from "node:os";
-import * as path from "node:path";
 import { prometheusScrapeConfig } from "../telemetry/mod.ts";
-import { afterAll, loopbackAddress, readAll, socksConnect, startProcess, startTestControlplane, startXdsMesh, test } from "../testing/mod.ts";
+import { afterAll, loopbackAddress, readAll, socksConnect, startPrometheus, startTestControlplane, startXdsMesh, test, until } from "../testing/mod.ts";
 import { DASHBOARD_QUERIES, fillVariables, KIALI_TCP_EDGES } from "./dashboard_queries.ts";
 
 const ip = { client: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), cp: loopbackAddress(), prom: loopbackAddress() };
@@ -68,47 +65,20 @@ const cp = await startTestControlplane(["--metrics-listen", `${ip.cp}:15014`]);
 assert.equal((await cp.apply(demoYaml)).status, 200);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-prom-"));
-const configFile = path.join(dir, "prometheus.yml");
-fs.writeFileSync(configFile, prometheusScrapeConfig({
+const prometheus = startPrometheus(ip.prom, prometheusScrapeConfig({
   ztunnels: Object.values(mesh.nodes).map((n) => ({ node: n.name, address: n.address })),
   controlplane: `${ip.cp}:15014`,
   intervalSeconds: SCRAPE_SECONDS,
 }));
-const promUrl = `http://${ip.prom}:9090`;
-const prometheus = startProcess("prometheus", [
-  `--config.file=${configFile}`, `--web.listen-address=${ip.prom}:9090`, `--storage.tsdb.path=${path.join(dir, "data")}`,
-]);
+const promQuery = prometheus.query;
 let stopTraffic = false;
 afterAll(async () => {
   stopTraffic = true;
-  prometheus.kill("SIGKILL");
-  await prometheus.exited;
+  await prometheus.stop();
   await mesh.stop();
   await cp.kill();
   for (const s of servers) s.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function promQuery(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = await r.json() as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-  assert.equal(body.status, "success", `${expr}: ${body.error}`);
-  return body.data!.result;
-}
-
-/** Polls until `check` returns a value, or fails with the last reason at the deadline. */
-async function until<T>(what: string, check: () => Promise<T | string>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = "";
-  for (;;) {
-    const r = await check().catch((e: Error) => e.message);
-    if (typeof r !== "string") return r;
-    last = r;
-    if (Date.now() > deadline) throw new Error(`${what}: ${last}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** One HTTP/1.0 GET from the client workload through its ztunnel, to the hello service by name. */
 async function callHello(): Promise<void> {
@@ -122,8 +92,7 @@ async function callHello(): Promise<void> {
 
 test("Prometheus scrapes every target with Istio's pod labels, and the dashboards' L4 queries and Kiali's TCP edges return the demo's traffic", async () => {
   await until("targets up", async () => {
-    const r = await fetch(`${promUrl}/api/v1/targets`).then((x) => x.json()) as { data: { activeTargets: { health: string; lastError: string; labels: Record<string, string> }[] } };
-    const targets = r.data.activeTargets;
+    const targets = await prometheus.targets();
     if (targets.length !== 3 || targets.some((t) => t.health !== "up")) return JSON.stringify(targets.map((t) => [t.labels.pod, t.health, t.lastError]));
     assert.deepEqual(targets.map((t) => t.labels.pod).sort(), ["istiod-ambit", "ztunnel-node-a", "ztunnel-node-b"]);
     return true;

@@ -16,7 +16,7 @@ afterAll(() => mesh.stop());
 test("xDS mode: the waypoint identifies as role=waypoint, gets its own SVID, and routes what it is sent", async () => {
   const cp = mesh.controlplane!;
   const node = cp.nodes.find((n) => n.metadata?.role === "waypoint");
-  assert.deepEqual(node?.metadata, { role: "waypoint", waypoint: "default/waypoint" });
+  assert.deepEqual(node?.metadata, { role: "waypoint", waypoint: "default/waypoint", metricsPort: "15020" });
   assert.deepEqual(cp.certificateRequests, [{ waypoint: "default/waypoint", identity: "spiffe://cluster.local/ns/default/sa/waypoint", status: 200 }]);
   const r = await mesh.request("echo", { path: "/x" });
   assert.equal(r.status, 200, r.body);

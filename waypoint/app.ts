@@ -69,6 +69,8 @@ export async function startWaypoint(config: WaypointConfig, options: { log?: Log
       url: config.controlplane,
       gateway,
       node: `${gatewayNamespace}.${gatewayName}`,
+      address: config.address,
+      metricsPort: config.metricsPort,
       caFile: config.controlplaneCa,
       token: config.token,
       certTtlSeconds: config.certTtl,

@@ -37,6 +37,9 @@ export interface ControlplaneSourceOptions {
   /** "namespace/name" of the waypoint Gateway. */
   readonly gateway: string;
   readonly node: string;
+  /** The waypoint's own address and metrics port, told to the controlplane for Prometheus discovery. */
+  readonly address?: string;
+  readonly metricsPort?: number;
   readonly caFile?: string;
   readonly token?: string;
   readonly certTtlSeconds: number;
@@ -85,7 +88,12 @@ export class ControlplaneSource {
       url: this.options.url,
       tls: this.#tls,
       headers: this.#headers,
-      node: { id: `waypoint~${randomUUID().slice(0, 8)}`, nodeName: this.options.node, metadata: { role: "waypoint", waypoint: this.options.gateway } },
+      node: {
+        id: `waypoint~${randomUUID().slice(0, 8)}`,
+        nodeName: this.options.node,
+        ips: this.options.address ? [this.options.address] : undefined,
+        metadata: { role: "waypoint", waypoint: this.options.gateway, metricsPort: String(this.options.metricsPort ?? 15020) },
+      },
       types: TYPES,
       apply: (type, resources, removed) => this.#apply(type, resources, removed),
       onEvent: (event, fields) => this.options.log.info("xds", event, fields),

@@ -132,7 +132,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   configSource?.loadInitial();
   configSource?.watch();
-  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, log, onSnapshot: applySnapshot, observer: xdsObserver, onRevokedSerials: (s) => (revokedSerials = s) }) : undefined;
+  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, metricsPort: config.metricsPort, log, onSnapshot: applySnapshot, observer: xdsObserver, onRevokedSerials: (s) => (revokedSerials = s) }) : undefined;
   if (xdsSource) {
     // The controlplane may be down at start: keep trying, unready until the first state is in.
     void (async () => {

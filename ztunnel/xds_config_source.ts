@@ -21,6 +21,8 @@ const SCHEMAS = {
 export interface XdsConfigSourceOptions {
   readonly session: ControlplaneSession;
   readonly address: string;
+  /** Where this node's /metrics listens, told to the controlplane for Prometheus discovery. */
+  readonly metricsPort?: number;
   readonly log: Logger;
   readonly onSnapshot: (snapshot: DataPlaneSnapshot) => void;
   /** The revoked certificate serials (normalised) after each TrustBundle update. */
@@ -63,7 +65,7 @@ export class XdsConfigSource {
     const client = new DeltaXdsClient({
       url: this.options.session.endpoint.url,
       tls: this.options.session.tls,
-      node: { id: this.#nodeId, nodeName: this.options.session.endpoint.node, ips: [this.options.address] },
+      node: { id: this.#nodeId, nodeName: this.options.session.endpoint.node, ips: [this.options.address], metadata: { role: "ztunnel", metricsPort: String(this.options.metricsPort ?? 15020) } },
       types: ALL_TYPE_URLS,
       apply: (type, resources, removed) => this.#apply(type, resources, removed),
       onEvent: (event, fields) => this.options.log.info("xds", event, fields),
