@@ -15,6 +15,8 @@ export interface DataPlaneOptions {
   readonly clusterId: string;
   readonly rootNamespace: string;
   readonly vipRange: string;
+  /** Where VIPs come from (default: in memory over vipRange; the controlplane's are persistent). */
+  readonly allocateVip?: (key: string) => string;
   /** Roots ztunnels should trust (sent as the TrustBundle resource). */
   readonly trustBundle: () => readonly string[];
 }
@@ -29,7 +31,7 @@ export class DataPlane {
   readonly #allocateVip: (key: string) => string;
 
   constructor(private readonly options: DataPlaneOptions) {
-    this.#allocateVip = vipAllocator(options.vipRange);
+    this.#allocateVip = options.allocateVip ?? vipAllocator(options.vipRange);
   }
 
   /** Re-translates from the store's objects. */

@@ -2,11 +2,11 @@
 // as a hash, revocable. A token proves "I am node X" once, to get a node
 // certificate; after that the node authenticates with that certificate.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { writeFileDurably } from "./store/durable_file.ts";
+import type { RecordCollection } from "./store/config_store.ts";
+import { FileRecords } from "./store/file_records.ts";
 
-interface NodeRecord {
+/** One node as persisted (the store's `nodes` collection). */
+export interface NodeRecord {
   readonly name: string;
   readonly tokenHash?: string;
   readonly createdAt: string;
@@ -26,35 +26,30 @@ export interface NodeInfo {
 
 const TOKEN_PREFIX = "ambitjoin";
 
-/** The persisted set of nodes and their token hashes. */
+/** The persisted set of nodes and their token hashes (in the store, so every replica shares them). */
 export class NodeRegistry {
-  readonly #nodes = new Map<string, NodeRecord>();
-  readonly #file: string;
+  readonly #nodes: RecordCollection<NodeRecord>;
 
-  constructor(stateDir: string) {
-    this.#file = path.join(stateDir, "nodes.json");
-    if (fs.existsSync(this.#file)) {
-      for (const n of JSON.parse(fs.readFileSync(this.#file, "utf8")) as NodeRecord[]) this.#nodes.set(n.name, n);
-    }
+  /** Over the store's `nodes` collection, or `<stateDir>/nodes.json`. */
+  constructor(records: RecordCollection<NodeRecord> | string) {
+    this.#nodes = typeof records === "string" ? new FileRecords<NodeRecord>(records, "nodes") : records;
   }
 
   /**
    * Issues a new join token for `node` (replacing any earlier one) and returns
    * it: the only time it exists in clear.
    */
-  createToken(node: string, who: string): string {
+  async createToken(node: string, who: string): Promise<string> {
     const secret = randomBytes(24).toString("base64url");
-    this.#nodes.set(node, { name: node, tokenHash: hash(secret), createdAt: new Date().toISOString(), createdBy: who });
-    this.#save();
+    await this.#nodes.put(node, { name: node, tokenHash: hash(secret), createdAt: new Date().toISOString(), createdBy: who });
     return `${TOKEN_PREFIX}.${node}.${secret}`;
   }
 
   /** Revokes a node: its token stops working and its certificate is refused. Returns false if unknown. */
-  revoke(node: string): boolean {
+  async revoke(node: string): Promise<boolean> {
     const n = this.#nodes.get(node);
     if (!n) return false;
-    this.#nodes.set(node, { ...n, tokenHash: undefined, revokedAt: new Date().toISOString() });
-    this.#save();
+    await this.#nodes.put(node, { ...n, tokenHash: undefined, revokedAt: new Date().toISOString() });
     return true;
   }
 
@@ -75,15 +70,14 @@ export class NodeRegistry {
     return !!n && !n.revokedAt;
   }
 
-  markJoined(node: string): void {
+  async markJoined(node: string): Promise<void> {
     const n = this.#nodes.get(node);
     if (!n) return;
-    this.#nodes.set(node, { ...n, joinedAt: new Date().toISOString() });
-    this.#save();
+    await this.#nodes.put(node, { ...n, joinedAt: new Date().toISOString() });
   }
 
   list(): NodeInfo[] {
-    return [...this.#nodes.values()].map((n) => ({
+    return [...this.#nodes.all().values()].map((n) => ({
       name: n.name,
       state: n.revokedAt ? "revoked" : "active",
       createdAt: n.createdAt,
@@ -92,9 +86,6 @@ export class NodeRegistry {
     }));
   }
 
-  #save(): void {
-    writeFileDurably(this.#file, JSON.stringify([...this.#nodes.values()], null, 1));
-  }
 }
 
 function hash(secret: string): string {

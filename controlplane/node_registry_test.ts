@@ -6,10 +6,10 @@ import { NodeRegistry } from "./node_registry.ts";
 
 const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), "ambit-nodes-"));
 
-test("a token proves its node; the clear token is never stored", () => {
+test("a token proves its node; the clear token is never stored", async () => {
   const d = dir();
   const nodes = new NodeRegistry(d);
-  const token = nodes.createToken("node-a", "admin");
+  const token = await nodes.createToken("node-a", "admin");
   expect(nodes.verifyToken(token)).toBe("node-a");
   const secret = token.split(".")[2]!;
   expect(fs.readFileSync(path.join(d, "nodes.json"), "utf8")).not.toContain(secret);
@@ -24,22 +24,22 @@ const bad: [string, (t: string) => string][] = [
   ["empty", () => ""],
 ];
 for (const [name, mutate] of bad) {
-  test(`refuses ${name}`, () => {
+  test(`refuses ${name}`, async () => {
     const nodes = new NodeRegistry(dir());
-    nodes.createToken("node-b", "admin");
-    expect(nodes.verifyToken(mutate(nodes.createToken("node-a", "admin")))).toBeUndefined();
+    await nodes.createToken("node-b", "admin");
+    expect(nodes.verifyToken(mutate(await nodes.createToken("node-a", "admin")))).toBeUndefined();
   });
 }
 
-test("revoking refuses the token and marks the node inactive; a new token replaces the old", () => {
+test("revoking refuses the token and marks the node inactive; a new token replaces the old", async () => {
   const nodes = new NodeRegistry(dir());
-  const old = nodes.createToken("node-a", "admin");
-  const fresh = nodes.createToken("node-a", "admin");
+  const old = await nodes.createToken("node-a", "admin");
+  const fresh = await nodes.createToken("node-a", "admin");
   expect(nodes.verifyToken(old)).toBeUndefined();
   expect(nodes.verifyToken(fresh)).toBe("node-a");
-  expect(nodes.revoke("node-a")).toBe(true);
+  expect(await nodes.revoke("node-a")).toBe(true);
   expect(nodes.verifyToken(fresh)).toBeUndefined();
   expect(nodes.isActive("node-a")).toBe(false);
   expect(nodes.list()[0]).toMatchObject({ name: "node-a", state: "revoked" });
-  expect(nodes.revoke("nobody")).toBe(false);
+  expect(await nodes.revoke("nobody")).toBe(false);
 });

@@ -13,18 +13,18 @@ export const NODE_CERT_TTL_SECONDS = 24 * 3600;
 /** Node routes: /api/v1/nodes… (admin) and /nodes/v1/join (join token). */
 export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer): Hono<Env> {
   const app = new Hono<Env>();
-  app.post("/api/v1/nodes/:node/token", (c) => {
+  app.post("/api/v1/nodes/:node/token", async (c) => {
     const node = c.req.param("node");
     try {
       nodeUri(ca.trustDomain, node);
     } catch (e) {
       return c.json({ error: (e as Error).message }, 400);
     }
-    return c.json({ node, token: nodes.createToken(node, describeCaller(c.get("caller"))) });
+    return c.json({ node, token: await nodes.createToken(node, describeCaller(c.get("caller"))) });
   });
-  app.delete("/api/v1/nodes/:node/token", (c) => {
+  app.delete("/api/v1/nodes/:node/token", async (c) => {
     const node = c.req.param("node");
-    return nodes.revoke(node) ? c.json({ node, state: "revoked" }) : c.json({ error: `unknown node ${node}` }, 404);
+    return (await nodes.revoke(node)) ? c.json({ node, state: "revoked" }) : c.json({ error: `unknown node ${node}` }, 404);
   });
   app.get("/api/v1/nodes", (c) => c.json({ nodes: nodes.list() }));
   app.get("/api/v1/proxy-status", (c) => c.json({ proxies: xds.status(), nodes: nodes.list() }));
@@ -37,7 +37,7 @@ export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: D
     if (typeof body.csr !== "string") return c.json({ error: "body must be {csr: <PEM>}" }, 400);
     try {
       const issued = await ca.signUri(body.csr, nodeUri(ca.trustDomain, node), NODE_CERT_TTL_SECONDS);
-      nodes.markJoined(node);
+      await nodes.markJoined(node);
       return c.json({ node, certChain: issued.chainPem, trustBundle: ca.trustBundlePem, notAfter: issued.notAfter.toISOString() });
     } catch (e) {
       return c.json({ error: (e as Error).message }, 400);
