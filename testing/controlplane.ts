@@ -72,14 +72,19 @@ export async function startTestControlplane(extraArgs: string[] = [], stateDir =
   return cp;
 }
 
-/** Starts ztunnels that join `cp` with fresh join tokens. */
-export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], extraArgs: string[] = []): Promise<{ nodes: Record<string, TestNode>; stop(): Promise<void> }> {
+/**
+ * Starts ztunnels that join `cp` with fresh join tokens; `controlplaneFor`
+ * gives a node another --controlplane (a list of HA replicas).
+ */
+export async function startXdsMesh(
+  cp: TestControlplane, nodeNames: string[], extraArgs: string[] = [], controlplaneFor: (node: string) => string = () => cp.url,
+): Promise<{ nodes: Record<string, TestNode>; stop(): Promise<void> }> {
   const nodes: Record<string, TestNode> = {};
   for (const name of nodeNames) {
     const address = loopbackAddress();
     const token = await cp.token(name);
     const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
-      "--node", name, "--address", address, "--controlplane", cp.url, "--join-token", token, "--controlplane-ca", cp.rootCertFile, ...extraArgs,
+      "--node", name, "--address", address, "--controlplane", controlplaneFor(name), "--join-token", token, "--controlplane-ca", cp.rootCertFile, ...extraArgs,
     ]);
     nodes[name] = testNode(name, address, startProcess(cmd, args));
   }

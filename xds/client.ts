@@ -13,6 +13,12 @@ export interface ApplyResult {
 /** Options for {@link DeltaXdsClient}. */
 export interface XdsClientOptions {
   readonly url: string;
+  /**
+   * Other replicas of the same controlplane (one store: docs/ha.md). A stream
+   * that fails moves to the next URL and resumes there; its ACKs always travel
+   * on the stream's own HTTP/2 connection, so they reach the replica holding it.
+   */
+  readonly fallbackUrls?: readonly string[];
   readonly tls?: Http2ClientTls;
   readonly node: XdsNode;
   readonly types: readonly TypeUrl[];
@@ -27,6 +33,8 @@ export interface XdsClientOptions {
 /** Counters for tests and the admin API. */
 export interface XdsClientStats {
   readonly connected: boolean;
+  /** The replica the current (or next) stream goes to. */
+  readonly url: string;
   readonly streams: number;
   readonly responses: number;
   readonly resourcesReceived: number;
@@ -40,7 +48,9 @@ export interface XdsClientStats {
 export class DeltaXdsClient {
   readonly #versions = new Map<TypeUrl, Map<string, string>>();
   readonly #synced = new Set<TypeUrl>();
-  readonly #http: Http2Client;
+  #http: Http2Client;
+  readonly #urls: readonly string[];
+  #current = 0;
   #stopped = false;
   #connected = false;
   #streams = 0;
@@ -52,6 +62,7 @@ export class DeltaXdsClient {
   readonly received: DeltaResponse[] = [];
 
   constructor(private readonly options: XdsClientOptions) {
+    this.#urls = [options.url, ...(options.fallbackUrls ?? [])];
     this.#http = new Http2Client(options.url, options.tls);
     for (const t of options.types) this.#versions.set(t, new Map(options.initialVersions?.get(t)));
   }
@@ -66,11 +77,23 @@ export class DeltaXdsClient {
       });
       this.#connected = false;
       if (this.#stopped) break;
+      if (this.#urls.length > 1) this.#moveToNextReplica();
       attempt = gotResponse ? 1 : attempt + 1;
       const delay = backoffDelayMs(attempt, this.options.backoff ?? { ...DEFAULT_BACKOFF, maxMs: 5_000 });
       this.options.onEvent?.("reconnecting", { inMs: delay, attempt });
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+
+  /** The URL the current (or next) stream goes to. */
+  get url(): string {
+    return this.#urls[this.#current]!;
+  }
+
+  #moveToNextReplica(): void {
+    this.#http.close();
+    this.#current = (this.#current + 1) % this.#urls.length;
+    this.#http = new Http2Client(this.url, this.options.tls);
   }
 
   stop(): void {
@@ -91,6 +114,7 @@ export class DeltaXdsClient {
   stats(): XdsClientStats {
     return {
       connected: this.#connected,
+      url: this.url,
       streams: this.#streams,
       responses: this.#responses,
       resourcesReceived: this.#resources,
@@ -110,7 +134,7 @@ export class DeltaXdsClient {
     if (res.status !== 200) throw new Error(`xDS stream refused: ${res.status} ${(await res.text()).trim()}`);
     this.#connected = true;
     this.#streams++;
-    this.options.onEvent?.("stream opened", { url: this.options.url });
+    this.options.onEvent?.("stream opened", { url: this.url });
     let got = false;
     let partial = "";
     for await (const chunk of res.stream) {
