@@ -91,7 +91,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.get("/healthz/ready", (c) => c.text("ready\n"));
   app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
   app.route("/", configRoutes(store, dataplane));
-  app.route("/", nodeRoutes(nodes, ca, xds));
+  app.route("/", nodeRoutes(nodes, ca, xds, store.reviewNodeToken?.bind(store)));
   app.route("/", caRoutes(ca, dataplane, log));
   app.route("/", xdsRoutes(xds, (req, env, node) => {
     const caller = identify(req, env);

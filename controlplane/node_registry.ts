@@ -45,6 +45,17 @@ export class NodeRegistry {
     return `${TOKEN_PREFIX}.${node}.${secret}`;
   }
 
+  /**
+   * Records a node that proved itself another way (Kubernetes mode: its ServiceAccount token, reviewed by
+   * the API server), so its node certificate is accepted; a revoked node stays revoked.
+   */
+  async admit(node: string, who: string): Promise<boolean> {
+    const n = this.#nodes.get(node);
+    if (n?.revokedAt) return false;
+    if (!n) await this.#nodes.put(node, { name: node, createdAt: new Date().toISOString(), createdBy: who });
+    return true;
+  }
+
   /** Revokes a node: its token stops working and its certificate is refused. Returns false if unknown. */
   async revoke(node: string): Promise<boolean> {
     const n = this.#nodes.get(node);

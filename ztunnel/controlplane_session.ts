@@ -2,6 +2,7 @@
 // node with the join token, getting a node certificate, and from then on uses
 // that certificate for xDS and CSRs (re-joining at the certificate's half life).
 // On a loopback dev endpoint (http://) there is no TLS and no join.
+import * as fs from "node:fs";
 import {
   controlplaneUri, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
   uriSans, type WorkloadCertificate,
@@ -18,6 +19,8 @@ export interface ControlplaneEndpoint {
   /** PEM roots that signed the controlplane's certificate (required for https). */
   readonly caPem?: string;
   readonly joinToken?: string;
+  /** Read at every join instead of joinToken (a projected ServiceAccount token rotates). */
+  readonly joinTokenFile?: string;
 }
 
 /** A joined connection to the controlplane. */
@@ -81,13 +84,14 @@ export class ControlplaneSession implements CertificateSource {
       this.#api = new Http2Client(url);
       return;
     }
-    if (!this.endpoint.joinToken) throw new Error("--join-token is required to join an https controlplane");
+    const joinToken = this.endpoint.joinTokenFile ? fs.readFileSync(this.endpoint.joinTokenFile, "utf8").trim() : this.endpoint.joinToken;
+    if (!joinToken) throw new Error("--join-token is required to join an https controlplane");
     const checkServerIdentity = verifyControlplane(this.endpoint.trustDomain);
     const anonymous = new Http2Client(url, { ca: this.endpoint.caPem, checkServerIdentity });
     try {
       const { csrPem, key } = await createUriCertificateRequest(nodeUri(this.endpoint.trustDomain, this.endpoint.node));
       const res = await anonymous.json<{ certChain: string[]; trustBundle: string[]; notAfter: string }>("POST", "/nodes/v1/join", { csr: csrPem }, {
-        authorization: `Bearer ${this.endpoint.joinToken}`,
+        authorization: `Bearer ${joinToken}`,
       });
       this.#tls = { ca: this.endpoint.caPem, cert: joinPem(res.certChain), key: key.privateKeyPem, checkServerIdentity };
       this.#nodeCertNotAfter = new Date(res.notAfter);

@@ -11,7 +11,11 @@ import type { Env } from "./config_routes.ts";
 export const NODE_CERT_TTL_SECONDS = 24 * 3600;
 
 /** Node routes: /api/v1/nodes… (admin) and /nodes/v1/join (join token). */
-export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer): Hono<Env> {
+export function nodeRoutes(
+  nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer,
+  /** Kubernetes mode: a ServiceAccount token → the node it was issued on, when the API server vouches for it. */
+  reviewNodeToken?: (token: string) => Promise<{ node: string; who: string } | undefined>,
+): Hono<Env> {
   const app = new Hono<Env>();
   app.post("/api/v1/nodes/:node/token", async (c) => {
     const node = c.req.param("node");
@@ -31,7 +35,11 @@ export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: D
 
   app.post("/nodes/v1/join", async (c) => {
     const token = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-    const node = token ? nodes.verifyToken(token) : undefined;
+    let node = token ? nodes.verifyToken(token) : undefined;
+    if (!node && token && reviewNodeToken) {
+      const reviewed = await reviewNodeToken(token).catch(() => undefined);
+      if (reviewed && await nodes.admit(reviewed.node, reviewed.who)) node = reviewed.node;
+    }
     if (!node) return c.json({ error: "a valid, unrevoked join token is required (Authorization: Bearer <token>)" }, 401);
     const body = await c.req.json<{ csr?: string }>().catch(() => ({} as { csr?: string }));
     if (typeof body.csr !== "string") return c.json({ error: "body must be {csr: <PEM>}" }, 400);
