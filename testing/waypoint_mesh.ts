@@ -49,7 +49,7 @@ export async function startWaypointMesh(
   services: readonly MeshService[],
   routes: (keys: Record<string, string>) => ServiceRoutes[] = () => [],
   /** `extra`: more of the local file (l7Policies, extAuthzProviders), by service key. */
-  options: { grpcBackends?: readonly string[]; xds?: boolean; waypointArgs?: readonly string[]; extra?: (keys: Record<string, string>) => Record<string, unknown> } = {},
+  options: { grpcBackends?: readonly string[]; xds?: boolean; waypointArgs?: readonly string[]; runtimeFlags?: readonly string[]; extra?: (keys: Record<string, string>) => Record<string, unknown> } = {},
 ) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-waypoint-"));
   const keys = Object.fromEntries(services.map((s) => [s.name, `default/${s.name}.default.svc.cluster.local`]));
@@ -108,7 +108,7 @@ export async function startWaypointMesh(
   const address = loopbackAddress();
   const source = controlplane ? ["--controlplane", controlplane.url, "--gateway", WAYPOINT_GATEWAY] : ["--local-config", file, "--ca-dir", mesh.caDir];
   const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--address", address, ...source, ...(options.waypointArgs ?? [])]);
-  const proc: TestProcess = startProcess(cmd, args);
+  const proc: TestProcess = startProcess(cmd, [...(options.runtimeFlags ?? []), ...args]);
   await waitWaypointReady(address, proc);
   const ca = await CertificateAuthority.loadOrCreate({ dir: mesh.caDir, trustDomain: "cluster.local" });
   const clientCert = await ca.issue(spiffeId("cluster.local", "default", "sleep"), 3600);
