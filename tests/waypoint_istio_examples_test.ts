@@ -1,14 +1,18 @@
 // Istio's own ambient L7 examples, applied as istio.io publishes them (tests/fixtures/istio_examples/, each file
 // citing its page) with the real `ambit apply -f`, and checked case by case against what the page says Istio
-// answers. Every piece is a real process: the controlplane, two ztunnels joined with join tokens, and two
-// waypoints (`istioctl waypoint apply --enroll-namespace` makes a Gateway named `waypoint` in each namespace it
-// enrolls: here default and foo) fed over delta xDS. Clients call through their ztunnel's SOCKS5 port with curl,
-// as the pages' `kubectl exec deploy/curl -- curl …` do. The JWT issuer is a real OIDC server (oauth2-mock-server)
-// whose issuer name is the pages' `testing@secure.istio.io`; the one thing replaced in the published YAML is the
-// jwksUri (github.com is not reachable here), pointed at that server. The backends (productpage, httpbin) are
-// echo servers: the pages check status codes, not the Bookinfo HTML.
+// answers. Every piece is a real process: the controlplane (with the ext_authz page's mesh config), two ztunnels
+// joined with join tokens, and two waypoints (`istioctl waypoint apply --enroll-namespace` makes a Gateway named
+// `waypoint` in each namespace it enrolls: here default and foo) fed over delta xDS. Clients call through their
+// ztunnel's SOCKS5 port with curl, as the pages' `kubectl exec deploy/curl -- curl …` do.
+// What stands in for what cannot exist here: the JWT issuer is a real OIDC server (oauth2-mock-server) under the
+// pages' issuer name `testing@secure.istio.io`, and the published jwksUri (github.com) is pointed at it; the
+// ext_authz page's sample authorizer is a small server written here from the protocol, and its mesh-config service
+// host is replaced by that server's address; the backends (productpage, httpbin) are echo servers, as the pages
+// check status codes, not the Bookinfo HTML. The task pages written for sidecars (authz-jwt, authz-custom) are
+// applied in their ambient form: `selector` → `targetRefs` to the same Service, the one change, said in each file.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OAuth2Server } from "oauth2-mock-server";
@@ -23,7 +27,7 @@ const ISSUER = "testing@secure.istio.io";
 
 const ip = {
   curl: loopbackAddress(), reviews: loopbackAddress(), gateway: loopbackAddress(), sleep: loopbackAddress(), barCurl: loopbackAddress(),
-  productpage: loopbackAddress(), httpbin: loopbackAddress(), wpDefault: loopbackAddress(), wpFoo: loopbackAddress(),
+  productpage: loopbackAddress(), httpbin: loopbackAddress(), wpDefault: loopbackAddress(), wpFoo: loopbackAddress(), extAuthz: loopbackAddress(),
 };
 
 // The issuer, under the pages' name; its keys are served at /jwks on its own loopback address.
@@ -79,8 +83,26 @@ metadata: {name: httpbin, namespace: foo}
 spec: {selector: {app: httpbin}, ports: [{name: http, port: 8000, targetPort: 8080}]}
 `;
 
+// The page's sample authorizer, written here from Envoy's ext_authz HTTP protocol as the page describes it: allows a
+// request carrying `x-ext-authz: allow`, denies any other with its own 403 body.
+const checks: { path: string; headers: http.IncomingHttpHeaders }[] = [];
+const extAuthz = http.createServer((req, res) => {
+  checks.push({ path: req.url ?? "", headers: req.headers });
+  if (req.headers["x-ext-authz"] === "allow") return res.writeHead(200, { "x-ext-authz-check-result": "allowed" }).end();
+  res.writeHead(403, { "x-ext-authz-check-result": "denied", "content-type": "text/plain" }).end("denied by ext_authz for not found header `x-ext-authz: allow` in the request");
+});
+await new Promise<void>((r) => extAuthz.listen(8000, ip.extAuthz, () => r()));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-istio-examples-"));
+const meshConfigFile = path.join(tmp, "mesh-config.yaml");
+fs.writeFileSync(meshConfigFile, fs.readFileSync(path.join(FIXTURES, "authz_custom_mesh_config.yaml"), "utf8").replaceAll('"ext-authz.foo.svc.cluster.local"', `"${ip.extAuthz}"`));
+
+// The mesh as the tests leave it (default enrolled in its waypoint), for `ambit analyze`.
+const meshFile = path.join(tmp, "mesh.yaml");
+fs.writeFileSync(meshFile, meshYaml.replace(namespace("default", false), namespace("default", true)));
+
 const backends = await Promise.all([startHttpEcho("productpage", ip.productpage, 9080), startHttpEcho("httpbin", ip.httpbin, 8080)]);
-const cp = await startTestControlplane();
+const cp = await startTestControlplane(["--mesh-config", meshConfigFile]);
 assert.equal((await cp.apply(meshYaml, "mesh.yaml")).status, 200);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
 const tokenFile = `${cp.stateDir}/admin-token`;
@@ -95,7 +117,6 @@ const waypoints = await Promise.all([["default", ip.wpDefault], ["foo", ip.wpFoo
   return { address: address!, proc };
 }));
 const [wpDefault, wpFoo] = waypoints as [typeof waypoints[0], typeof waypoints[0]];
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-istio-examples-"));
 
 afterAll(async () => {
   for (const w of waypoints) w.proc.kill("SIGKILL");
@@ -104,6 +125,7 @@ afterAll(async () => {
   await cp.kill();
   await Promise.all(backends.map((b) => b.close()));
   await issuer.stop().catch(() => {});
+  extAuthz.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -114,11 +136,11 @@ async function ambit(args: string[], input?: string) {
 }
 
 /** `ambit apply -f <fixture>` (the JWT task's file with its jwksUri pointed at the test issuer): no warnings, exit 0. */
-async function applyExample(fixture: string): Promise<void> {
+async function applyExample(fixture: string, extra: string[] = []): Promise<void> {
   const text = fs.readFileSync(path.join(FIXTURES, fixture), "utf8");
   const file = text.includes(PUBLISHED_JWKS_URI) ? path.join(tmp, fixture) : path.join(FIXTURES, fixture);
   if (file !== path.join(FIXTURES, fixture)) fs.writeFileSync(file, text.replace(PUBLISHED_JWKS_URI, jwksUri));
-  const r = await ambit(["apply", "-f", file]);
+  const r = await ambit(["apply", "-f", file, ...extra]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.doesNotMatch(r.stderr, /Warning/, `ambit apply -f ${fixture} warned:\n${r.stderr}`);
 }
@@ -200,6 +222,27 @@ test("l7-features: a policy on the waypoint Gateway (targetRefs kind Gateway) re
   assert.equal(accepted?.status, "True", JSON.stringify(accepted));
 }, { timeout: 30_000 });
 
+test("authz-custom task, ambient form, over the controlplane's --mesh-config: /headers checked (deny 403 with the authorizer's body, allow 200), /ip not checked", async () => {
+  await applyExample("authz_custom_ext_authz.yaml", ["-n", "foo"]);
+  await waitForConfig(wpFoo.address, "ext-authz at the waypoint", (d) => hasPolicy(d, "httpbin.foo.svc.cluster.local", "ext-authz", "sample-ext-authz-http") &&
+    d.extAuthzProviders.some((p: any) => p.name === "sample-ext-authz-http"));
+  const before = checks.length;
+  const denied = await call(ip.sleep, `${HTTPBIN}/headers`, { headers: { "x-ext-authz": "deny" } });
+  assert.deepEqual(denied, { code: 403, body: "denied by ext_authz for not found header `x-ext-authz: allow` in the request" });
+  const allowed = await call(ip.sleep, `${HTTPBIN}/headers`, { headers: { "x-ext-authz": "allow" } });
+  assert.equal(allowed.code, 200, allowed.body);
+  assert.equal(JSON.parse(allowed.body).headers["x-ext-authz"], "allow");
+  assert.equal((await call(ip.sleep, `${HTTPBIN}/ip`)).code, 200);
+  // The page's log check: the authorizer was asked twice, for the two /headers requests, denied then allowed.
+  assert.deepEqual(checks.slice(before).map((c) => `${c.path} ${c.headers["x-ext-authz"]}`), ["/headers deny", "/headers allow"]);
+  const accepted = await waypointAccepted("authorizationpolicy", "foo", "ext-authz");
+  assert.equal(accepted?.status, "True", JSON.stringify(accepted));
+  // The page's clean-up, so the JWT task below starts from a bare httpbin.
+  const deleted = await ambit(["delete", "-n", "foo", "-f", path.join(FIXTURES, "authz_custom_ext_authz.yaml")]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  await waitForConfig(wpFoo.address, "ext-authz removed", (d) => !hasPolicy(d, "httpbin.foo.svc.cluster.local", "ext-authz"));
+}, { timeout: 30_000 });
+
 test("authz-jwt task, ambient form: invalid token 401, no token 200; require-jwt: valid 200, none 403; groups claim: group1 200, without 403", async () => {
   const demo = await token({ sub: ISSUER, foo: "bar" });
   const groups = await token({ sub: ISSUER, groups: ["group1", "group2"], scope: ["scope1", "scope2"] });
@@ -250,10 +293,11 @@ test("issue #15's require-jwt (requestPrincipals [\"*\"]) with require-valid-pat
 }, { timeout: 30_000 });
 
 test("ambit analyze on the examples with the mesh they run in: no findings", async () => {
-  const meshFile = path.join(tmp, "mesh.yaml");
-  fs.writeFileSync(meshFile, meshYaml.replace(namespace("default", false), namespace("default", true)));
-  const files = ["enforce_auth_policies_l7.yaml", "l7_features_viewer.yaml", "authz_jwt_request_authentication.yaml", "issue_15_require_jwt_and_valid_paths.yaml"];
-  const [cmd, args] = runtimeCommand("cli/main.ts", ["analyze", "-f", meshFile, ...files.flatMap((f) => ["-f", path.join(FIXTURES, f)]), "-o", "json"]);
+  const files = [
+    "enforce_auth_policies_l7.yaml", "l7_features_viewer.yaml", "authz_custom_ext_authz.yaml", "authz_jwt_request_authentication.yaml", "issue_15_require_jwt_and_valid_paths.yaml",
+  ];
+  // -n foo: the ext-authz policy has no namespace (the page applies it with -n foo); every other document names its own.
+  const [cmd, args] = runtimeCommand("cli/main.ts", ["analyze", "-n", "foo", "-f", meshFile, ...files.flatMap((f) => ["-f", path.join(FIXTURES, f)]), "-o", "json"]);
   const r = await runCommand(cmd, args, { cwd: repoRoot, env: { NO_COLOR: "1" } });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), []);
@@ -267,7 +311,7 @@ test("the JWT task exactly as the page has it (its sidecar selector): ambit anal
   assert.ok(published.every((t) => t.includes("app: httpbin") && !/^ *targetRefs:/m.test(t)));
   const file = path.join(tmp, "authz_jwt_sidecar_form.yaml");
   fs.writeFileSync(file, published.join("---\n"));
-  const [cmd, args] = runtimeCommand("cli/main.ts", ["analyze", "-f", path.join(tmp, "mesh.yaml"), "-f", file, "-o", "json"]);
+  const [cmd, args] = runtimeCommand("cli/main.ts", ["analyze", "-f", meshFile, "-f", file, "-o", "json"]);
   const analyzed = await runCommand(cmd, args, { cwd: repoRoot, env: { NO_COLOR: "1" } });
   const messages = JSON.parse(analyzed.stdout) as { code: string; object: string; field?: string }[];
   assert.deepEqual(messages.map((m) => `${m.code} ${m.object} ${m.field ?? ""}`.trim()).sort(), [
