@@ -46,13 +46,7 @@ export class DataPlane {
 
   /** Re-translates from the store's objects. */
   update(objects: readonly KubeObject[]): void {
-    const result = translate(objects, {
-      trustDomain: this.options.trustDomain,
-      clusterDomain: this.options.clusterDomain,
-      clusterId: this.options.clusterId,
-      rootNamespace: this.options.rootNamespace,
-      allocateVip: this.#allocateVip,
-    });
+    const result = translate(objects, this.#translateOptions(this.#allocateVip));
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
     this.#warnings = result.warnings;
@@ -77,6 +71,19 @@ export class DataPlane {
     this.#desired = new Map([...this.#desired, [TYPE_URLS.trustBundle, this.#trustBundle()]]);
     // Views are built over the map streams are served from: rebuild them, or they keep the old bundle.
     this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+  }
+
+  /**
+   * The warnings a translation of `objects` would give, changing nothing (a dry run's answer): VIPs come from a
+   * throwaway allocator, so a dry run never takes an address.
+   */
+  warningsFor(objects: readonly KubeObject[]): readonly { object: string; message: string }[] {
+    return translate(objects, this.#translateOptions(vipAllocator(this.options.vipRange))).warnings;
+  }
+
+  #translateOptions(allocateVip: (key: string) => string) {
+    const { trustDomain, clusterDomain, clusterId, rootNamespace } = this.options;
+    return { trustDomain, clusterDomain, clusterId, rootNamespace, allocateVip };
   }
 
   #trustBundle(): Map<string, XdsResource> {
