@@ -306,7 +306,7 @@ test("ambit analyze on the examples with the mesh they run in: no findings", asy
   assert.deepEqual(JSON.parse(r.stdout), []);
 }, { timeout: 30_000 });
 
-test("the JWT task exactly as the page has it (its sidecar selector): ambit analyze flags both documents (AMB0101), ambit apply warns ztunnel cannot enforce require-jwt", async () => {
+test("the JWT task exactly as the page has it (its sidecar selector): ambit analyze flags both documents (AMB0101), ambit apply (and --dry-run) warns ztunnel cannot enforce require-jwt", async () => {
   // Undo the one change the ambient form made, and the files read as the page does.
   const sidecar = (f: string) => fs.readFileSync(path.join(FIXTURES, f), "utf8").replace(
     '  targetRefs:\n  - kind: Service\n    group: ""\n    name: httpbin\n', "  selector:\n    matchLabels:\n      app: httpbin\n");
@@ -321,8 +321,13 @@ test("the JWT task exactly as the page has it (its sidecar selector): ambit anal
     "AMB0101 AuthorizationPolicy foo/require-jwt spec.rules[0].from[0].source.requestPrincipals",
     "AMB0101 RequestAuthentication foo/jwt-example spec.selector",
   ]);
-  // Applied for real (this is the file's last test), as `--dry-run` reports only the stored state's translation.
+  // A dry run warns as the apply does, and changes nothing; then applied for real (this is the file's last test).
+  const warning = /^Warning: .*AuthorizationPolicy foo\/require-jwt: ztunnel cannot enforce L7 fields \(found: requestPrincipals\)/m;
+  const dryRun = await ambit(["apply", "--dry-run", "-f", file]);
+  assert.equal(dryRun.code, 0, dryRun.stderr);
+  assert.match(dryRun.stderr, warning);
+  assert.equal((await waypointAccepted("authorizationpolicy", "foo", "require-jwt"))?.status, "True", "the dry run left the stored policy as it was");
   const applied = await ambit(["apply", "-f", file]);
   assert.equal(applied.code, 0, applied.stderr);
-  assert.match(applied.stderr, /^Warning: .*AuthorizationPolicy foo\/require-jwt: ztunnel cannot enforce L7 fields \(found: requestPrincipals\)/m);
+  assert.match(applied.stderr, warning);
 }, { timeout: 30_000 });
