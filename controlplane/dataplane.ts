@@ -9,6 +9,7 @@ import type { DataPlaneSnapshot } from "../xds/resources.ts";
 import { namespacedKey, serviceKey } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { ProxyViews } from "./proxy_views.ts";
+import { customProviderWarnings } from "./translate/custom_providers.ts";
 import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
 
 /** Options for {@link DataPlane}. */
@@ -49,7 +50,7 @@ export class DataPlane {
     const result = translate(objects, this.#translateOptions(this.#allocateVip));
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
-    this.#warnings = result.warnings;
+    this.#warnings = [...result.warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
     this.#serviceRoutes = result.serviceRoutes;
     this.#routeStatuses = result.routeStatuses;
     this.#objects = objects;
@@ -78,7 +79,8 @@ export class DataPlane {
    * throwaway allocator, so a dry run never takes an address.
    */
   warningsFor(objects: readonly KubeObject[]): readonly { object: string; message: string }[] {
-    return translate(objects, this.#translateOptions(vipAllocator(this.options.vipRange))).warnings;
+    const { warnings } = translate(objects, this.#translateOptions(vipAllocator(this.options.vipRange)));
+    return [...warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
   }
 
   #translateOptions(allocateVip: (key: string) => string) {
