@@ -225,7 +225,12 @@ test("l7-features: a policy on the waypoint Gateway (targetRefs kind Gateway) re
   assert.equal(accepted?.status, "True", JSON.stringify(accepted));
 }, { timeout: 30_000 });
 
-test("authz-custom task, ambient form, over the controlplane's --mesh-config: /headers checked (deny 403 with the authorizer's body, allow 200), /ip not checked", async () => {
+test("authz-custom task, ambient form, over the controlplane's --mesh-config: /headers checked (deny 403 with the authorizer's body, allow 200), /ip not checked; the gRPC provider warned of", async () => {
+  // The page's own provider, sample-ext-authz-grpc, is a gRPC one: a dry run says what it would do here.
+  const grpc = fs.readFileSync(path.join(FIXTURES, "authz_custom_ext_authz.yaml"), "utf8").replace("name: sample-ext-authz-http", "name: sample-ext-authz-grpc");
+  const dryRun = await ambit(["apply", "--dry-run", "-n", "foo", "-f", "-"], grpc);
+  assert.equal(dryRun.code, 0, dryRun.stderr);
+  assert.match(dryRun.stderr, /^Warning: .*AuthorizationPolicy foo\/ext-authz: provider "sample-ext-authz-grpc" is not an envoyExtAuthzHttp .*every request this policy matches is denied/m);
   await applyExample("authz_custom_ext_authz.yaml", ["-n", "foo"]);
   await waitForConfig(wpFoo.address, "ext-authz at the waypoint", (d) => hasPolicy(d, "httpbin.foo.svc.cluster.local", "ext-authz", "sample-ext-authz-http") &&
     d.extAuthzProviders.some((p: any) => p.name === "sample-ext-authz-http"));
