@@ -300,6 +300,32 @@ test("issue #15's require-jwt (requestPrincipals [\"*\"]) with require-valid-pat
   }
 }, { timeout: 30_000 });
 
+test("beside them, a local rate limit (Envoy Gateway's BackendTrafficPolicy) through ambit apply: 3 an hour per x-user-id, the 4th 429", async () => {
+  // Not an istio.io example (Istio has no rate-limit resource): the shape of Envoy Gateway's "Local Rate Limit" task,
+  // attached to the Service as Ambit's waypoint does (docs/waypoint_security.md).
+  const limit = `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: per-user, namespace: default}
+spec:
+  targetRefs: [{group: "", kind: Service, name: productpage}]
+  rateLimit:
+    type: Local
+    local: {rules: [{clientSelectors: [{headers: [{name: x-user-id, type: Distinct}]}], limit: {requests: 3, unit: Hour}}]}
+`;
+  const applied = await ambit(["apply", "-f", "-"], limit);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.doesNotMatch(applied.stderr, /Warning/);
+  await waitForConfig(wpDefault.address, "per-user at the waypoint", (d) => (policiesOf(d, "productpage.default.svc.cluster.local")?.rateLimits ?? []).some((r: any) => r.name === "per-user"));
+  const as = (user: string) => call(ip.curl, PRODUCTPAGE, { headers: { "x-user-id": user } });
+  const alice: Reply[] = [];
+  for (let i = 0; i < 4; i++) alice.push(await as("alice"));
+  assert.deepEqual(alice.map((r) => r.code), [200, 200, 200, 429]);
+  assert.equal(alice[3]!.body, "local_rate_limited");
+  assert.equal((await as("bob")).code, 200, "another user has a bucket of its own");
+  const accepted = await waypointAccepted("backendtrafficpolicy", "default", "per-user");
+  assert.equal(accepted?.status, "True", JSON.stringify(accepted));
+}, { timeout: 30_000 });
+
 test("ambit analyze on the examples with the mesh they run in: no findings", async () => {
   const files = [
     "enforce_auth_policies_l7.yaml", "l7_features_viewer.yaml", "authz_custom_ext_authz.yaml", "authz_jwt_request_authentication.yaml", "issue_15_require_jwt_and_valid_paths.yaml",
