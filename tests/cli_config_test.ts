@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { afterAll, loopbackAddress, repoRoot, runCommand, runtimeCommand, startTestControlplane, test } from "../testing/mod.ts";
+import { afterAll, loopbackAddress, repoRoot, startTestControlplane, test } from "../testing/mod.ts";
 
 const devListen = `${loopbackAddress()}:15010`;
 const cp = await startTestControlplane(["--dev-listen", devListen]);
@@ -21,8 +21,7 @@ afterAll(async () => {
 const tls = ["--controlplane", cp.url, "--token-file", path.join(cp.stateDir, "admin-token"), "--controlplane-ca", cp.rootCertFile];
 
 function ambit(args: string[], options: { input?: string; auth?: string[] } = {}) {
-  const [cmd, argv] = runtimeCommand("cli/main.ts", [...args, ...(options.auth ?? tls)]);
-  return runCommand(cmd, argv, { cwd: tmp, env: { NO_COLOR: "1" }, input: options.input });
+  return cp.cli(args, { cwd: tmp, input: options.input, auth: options.auth ?? tls });
 }
 const auditLength = async () =>
   (await cp.admin.json<{ entries: unknown[] }>("GET", "/api/v1/audit?limit=100000", undefined, { authorization: `Bearer ${fs.readFileSync(path.join(cp.stateDir, "admin-token"), "utf8").trim()}` })).entries.length;

@@ -13,11 +13,7 @@ const ip = { sleep: loopbackAddress(), echo: loopbackAddress() };
 const echo = http.createServer((req, res) => res.end(`echo ${req.url}\n`));
 await new Promise<void>((r) => echo.listen(8080, ip.echo, () => r()));
 const cp = await startTestControlplane();
-const tls = ["--controlplane", cp.url, "--token-file", path.join(cp.stateDir, "admin-token"), "--controlplane-ca", cp.rootCertFile];
-const ambit = (args: string[], input?: string) => {
-  const [cmd, argv] = runtimeCommand("cli/main.ts", [...args, ...tls]);
-  return runCommand(cmd, argv, { cwd: repoRoot, env: { NO_COLOR: "1" }, input });
-};
+const ambit = (args: string[], input?: string) => cp.cli(args, { input });
 const mesh = `
 apiVersion: v1
 kind: Namespace

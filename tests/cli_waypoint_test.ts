@@ -5,14 +5,10 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { afterAll, loopbackAddress, repoRoot, runCommand, runtimeCommand, startProcess, startTestControlplane, test, type TestProcess } from "../testing/mod.ts";
+import { afterAll, loopbackAddress, runtimeCommand, startProcess, startTestControlplane, test, type TestProcess } from "../testing/mod.ts";
 
 const cp = await startTestControlplane();
-const tls = ["--controlplane", cp.url, "--token-file", path.join(cp.stateDir, "admin-token"), "--controlplane-ca", cp.rootCertFile];
-const ambit = (args: string[], input?: string) => {
-  const [cmd, argv] = runtimeCommand("cli/main.ts", [...args, ...tls]);
-  return runCommand(cmd, argv, { cwd: repoRoot, env: { NO_COLOR: "1" }, input });
-};
+const ambit = (args: string[], input?: string) => cp.cli(args, { input });
 let waypoint: TestProcess | undefined;
 afterAll(async () => {
   waypoint?.kill("SIGKILL");
