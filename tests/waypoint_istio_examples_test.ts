@@ -105,8 +105,7 @@ const backends = await Promise.all([startHttpEcho("productpage", ip.productpage,
 const cp = await startTestControlplane(["--mesh-config", meshConfigFile]);
 assert.equal((await cp.apply(meshYaml, "mesh.yaml")).status, 200);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
-const tokenFile = `${cp.stateDir}/admin-token`;
-const adminToken = fs.readFileSync(tokenFile, "utf8").trim();
+const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
 const waypoints = await Promise.all([["default", ip.wpDefault], ["foo", ip.wpFoo]].map(async ([ns, address]) => {
   const { token: wpToken } = await cp.admin.json<{ token: string }>("POST", `/api/v1/waypoints/${ns}/waypoint/token`, {}, { authorization: `Bearer ${adminToken}` });
   const [cmd, args] = runtimeCommand("waypoint/main.ts", [
@@ -129,11 +128,8 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The real CLI against the test controlplane. */
-async function ambit(args: string[], input?: string) {
-  const [cmd, cmdArgs] = runtimeCommand("cli/main.ts", [...args, "--controlplane", cp.url, "--token-file", tokenFile, "--controlplane-ca", cp.rootCertFile]);
-  return runCommand(cmd, cmdArgs, { cwd: repoRoot, input, env: { NO_COLOR: "1" } });
-}
+/** The real CLI against the test controlplane, as the admin. */
+const ambit = (args: string[], input?: string) => cp.cli(args, { input });
 
 /** `ambit apply -f <fixture>` (the JWT task's file with its jwksUri pointed at the test issuer): no warnings, exit 0. */
 async function applyExample(fixture: string, extra: string[] = []): Promise<void> {
