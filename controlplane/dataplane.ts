@@ -9,6 +9,7 @@ import type { DataPlaneSnapshot } from "../xds/resources.ts";
 import { namespacedKey, serviceKey } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { ProxyViews } from "./proxy_views.ts";
+import { customProviderWarnings } from "./translate/custom_providers.ts";
 import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
 
 /** Options for {@link DataPlane}. */
@@ -46,16 +47,10 @@ export class DataPlane {
 
   /** Re-translates from the store's objects. */
   update(objects: readonly KubeObject[]): void {
-    const result = translate(objects, {
-      trustDomain: this.options.trustDomain,
-      clusterDomain: this.options.clusterDomain,
-      clusterId: this.options.clusterId,
-      rootNamespace: this.options.rootNamespace,
-      allocateVip: this.#allocateVip,
-    });
+    const result = translate(objects, this.#translateOptions(this.#allocateVip));
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
-    this.#warnings = result.warnings;
+    this.#warnings = [...result.warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
     this.#serviceRoutes = result.serviceRoutes;
     this.#routeStatuses = result.routeStatuses;
     this.#objects = objects;
@@ -77,6 +72,20 @@ export class DataPlane {
     this.#desired = new Map([...this.#desired, [TYPE_URLS.trustBundle, this.#trustBundle()]]);
     // Views are built over the map streams are served from: rebuild them, or they keep the old bundle.
     this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+  }
+
+  /**
+   * The warnings a translation of `objects` would give, changing nothing (a dry run's answer): VIPs come from a
+   * throwaway allocator, so a dry run never takes an address.
+   */
+  warningsFor(objects: readonly KubeObject[]): readonly { object: string; message: string }[] {
+    const { warnings } = translate(objects, this.#translateOptions(vipAllocator(this.options.vipRange)));
+    return [...warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
+  }
+
+  #translateOptions(allocateVip: (key: string) => string) {
+    const { trustDomain, clusterDomain, clusterId, rootNamespace } = this.options;
+    return { trustDomain, clusterDomain, clusterId, rootNamespace, allocateVip };
   }
 
   #trustBundle(): Map<string, XdsResource> {

@@ -30,6 +30,8 @@ export function waypointAdminApp(view: WaypointAdminView): Hono {
       services: s.services,
       workloads: s.workloads,
       routes: s.routes,
+      l7Policies: s.l7Policies,
+      extAuthzProviders: s.extAuthzProviders,
       certificate: view.certificate(),
     });
   });

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { ConfigError } from "../../config/errors.ts";
 import { parseConfig } from "../../config/intake.ts";
-import { describeObject, objectKey } from "../../config/objects.ts";
+import { describeObject, type KubeObject, objectKey } from "../../config/objects.ts";
 import { type Caller, describeCaller } from "../caller.ts";
 import type { DataPlane } from "../dataplane.ts";
 import type { ObjectStore } from "../store/object_store.ts";
@@ -22,12 +22,15 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
   app.post("/api/v1/apply", async (c) => {
     try {
       const { objects, warnings } = await intake(c);
-      const changes = store.apply(objects, describeCaller(c.get("caller")), { dryRun: c.req.query("dryRun") === "true" });
+      const dryRun = c.req.query("dryRun") === "true";
+      const changes = store.apply(objects, describeCaller(c.get("caller")), { dryRun });
       // What translation says of the applied objects (a policy ztunnel cannot enforce as written…) goes back
-      // with the answer, so the user sees it at apply time, not only in status conditions.
+      // with the answer, so the user sees it at apply time, not only in status conditions. A dry run is
+      // answered from a translation of what the store would hold.
       const applied = new Set(objects.map(describeObject));
       const file = c.req.header("x-ambit-filename") || "<api>";
-      const translated = dataplane.warnings.filter((w) => applied.has(w.object)).map((w) => ({ file, object: w.object, field: "", message: w.message }));
+      const warned = dryRun ? dataplane.warningsFor(wouldHold(store.list(), objects)) : dataplane.warnings;
+      const translated = warned.filter((w) => applied.has(w.object)).map((w) => ({ file, object: w.object, field: "", message: w.message }));
       return c.json({ changes, warnings: [...warnings, ...translated] });
     } catch (e) {
       if (e instanceof ConfigError) return c.json({ error: e.message, problems: e.problems }, 400);
@@ -69,4 +72,11 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
   app.get("/api/v1/audit", (c) => c.json({ entries: store.audit(Number(c.req.query("limit") ?? 100)) }));
   app.get("/api/v1/dataplane", (c) => c.json({ generation: dataplane.generation, ...dataplane.snapshot, warnings: dataplane.warnings }));
   return app;
+}
+
+/** The stored objects with `incoming` applied over them (by object key), as an apply would leave the store. */
+function wouldHold(stored: readonly KubeObject[], incoming: readonly KubeObject[]): KubeObject[] {
+  const next = new Map(stored.map((o) => [objectKey(o), o]));
+  for (const o of incoming) next.set(objectKey(o), o);
+  return [...next.values()];
 }
