@@ -1,5 +1,5 @@
-// Istio's (pilot/pkg/config/validation) and Kubernetes apimachinery's rules as
-// Ambit ports them: one fixture per rule in tests/fixtures/invalid_rules, each
+// Istio's (pilot/pkg/config/validation), Kubernetes apimachinery's and the
+// Gateway API CRDs' (schemas and CEL rules) rules as Ambit ports them: one fixture per rule in tests/fixtures/invalid_rules, each
 // rejected with exactly one problem naming file, document, object, field and line.
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -25,6 +25,39 @@ const CASES: RuleCase[] = [
   { file: "authz_empty_when_value.yaml", document: 1, object: "AuthorizationPolicy foo/by-namespace", field: "spec.rules[0].when[0].values[0]", line: 9, message: /empty value not allowed/ },
   { file: "authz_service_accounts_with_principals.yaml", document: 1, object: "AuthorizationPolicy foo/allow-sleep", field: "spec.rules[0].from[0].source.serviceAccounts", line: 9, message: /cannot be set together with principals or namespaces/ },
   { file: "authz_too_many_service_accounts.yaml", document: 1, object: "AuthorizationPolicy foo/many", field: "spec.rules[0].from[0].source.serviceAccounts", line: 9, message: /may list at most 16 service accounts, not 17/ },
+  { file: "gateway_duplicate_ip_address.yaml", document: 1, object: "Gateway default/ingress", field: "spec.addresses", line: 9, message: /IPAddress values must be unique/ },
+  { file: "gateway_hostname_address_invalid.yaml", document: 1, object: "Gateway default/ingress", field: "spec.addresses[0]", line: 9, message: /Hostname value must be empty or contain only valid character/ },
+  { file: "gateway_https_passthrough.yaml", document: 1, object: "Gateway default/ingress", field: "spec.listeners", line: 8, message: /tls mode must be Terminate for protocol HTTPS/ },
+  { file: "gateway_ip_address_invalid.yaml", document: 1, object: "Gateway default/ingress", field: "spec.addresses[0].value", line: 9, message: /"10\.0\.0\.300" must be an IP address/ },
+  { file: "gateway_terminate_without_certificates.yaml", document: 1, object: "Gateway default/ingress", field: "spec.listeners[0].tls", line: 11, message: /certificateRefs or options must be specified when mode is Te/ },
+  { file: "grpcroute_filter_repeated.yaml", document: 1, object: "GRPCRoute default/greeter", field: "spec.rules[0].filters", line: 9, message: /ResponseHeaderModifier filter cannot be repeated/ },
+  { file: "grpcroute_parent_refs_not_unique.yaml", document: 1, object: "GRPCRoute default/greeter", field: "spec.parentRefs", line: 7, message: /sectionName or port must be unique when parentRefs includes / },
+  { file: "grpcroute_redirect_filter.yaml", document: 1, object: "GRPCRoute default/greeter", field: "spec.rules[0].filters[0].type", line: 9, message: /must be one of RequestHeaderModifier, ResponseHeaderModifier/ },
+  { file: "grpcroute_too_many_matches.yaml", document: 1, object: "GRPCRoute default/greeter", field: "spec.rules[0].matches", line: 8, message: /must have at most 8 items/ },
+  { file: "httproute_backend_timeout_longer.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].timeouts", line: 8, message: /backendRequest timeout cannot be longer than request timeout/ },
+  { file: "httproute_duplicate_header_match.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].headers[1]", line: 11, message: /header match name "x-canary" is already used by item 0/ },
+  { file: "httproute_filter_foreign_member.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0]", line: 9, message: /filter\.requestHeaderModifier must be nil if the filter\.type / },
+  { file: "httproute_filter_member_missing.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0]", line: 9, message: /filter\.requestRedirect must be specified for RequestRedirect/ },
+  { file: "httproute_header_modifier_bad_name.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0].requestHeaderModifier.set[0].name", line: 11, message: /"x canary" must be an HTTP header name \(RFC 7230 token, 1 to/ },
+  { file: "httproute_header_modifier_repeated.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters", line: 9, message: /RequestHeaderModifier filter cannot be repeated/ },
+  { file: "httproute_mirror_fraction_over_one.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0].requestMirror.fraction", line: 12, message: /numerator must be less than or equal to denominator/ },
+  { file: "httproute_mirror_percent_and_fraction.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0].requestMirror", line: 11, message: /Only one of percent or fraction may be specified in HTTPRequ/ },
+  { file: "httproute_parent_refs_not_unique.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.parentRefs", line: 7, message: /sectionName or port must be unique when parentRefs includes / },
+  { file: "httproute_parent_refs_section_unspecified.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.parentRefs", line: 7, message: /sectionName or port must be specified when parentRefs includ/ },
+  { file: "httproute_path_dot_dot_segment.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /must not contain '\/\.\.\/' when type one of \['Exact', 'PathPref/ },
+  { file: "httproute_path_dot_segment.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /must not contain '\/\.\/' when type one of \['Exact', 'PathPrefi/ },
+  { file: "httproute_path_double_slash.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /must not contain '\/\/' when type one of \['Exact', 'PathPrefix/ },
+  { file: "httproute_path_encoded_slash.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /must not contain '%2F' when type one of \['Exact', 'PathPrefi/ },
+  { file: "httproute_path_ends_with_dot_dot.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /must not end with '\/\.\.' when type one of \['Exact', 'PathPref/ },
+  { file: "httproute_path_invalid_character.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /must only contain valid characters \(matching \^\(\?:\[-A-Za-z0-9/ },
+  { file: "httproute_path_modifier_type_mismatch.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0].urlRewrite.path", line: 11, message: /type must be 'ReplacePrefixMatch' when replacePrefixMatch is/ },
+  { file: "httproute_path_not_absolute.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].matches[0].path", line: 10, message: /value must be an absolute path and start with '\/' when type / },
+  { file: "httproute_prefix_rewrite_exact_match.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0]", line: 8, message: /When using URLRewrite filter with path\.replacePrefixMatch, e/ },
+  { file: "httproute_redirect_and_rewrite.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters", line: 9, message: /May specify either httpRouteFilterRequestRedirect or httpRou/ },
+  { file: "httproute_redirect_status_code.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0].requestRedirect.statusCode", line: 9, message: /must be one of 301, 302, 303, 307, 308, not 305/ },
+  { file: "httproute_redirect_with_backend_refs.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0]", line: 8, message: /RequestRedirect filter must not be used together with backen/ },
+  { file: "httproute_too_many_matches.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules", line: 8, message: /While 16 rules and 64 matches per rule are allowed, the tota/ },
+  { file: "httproute_unknown_filter_type.yaml", document: 1, object: "HTTPRoute default/reviews", field: "spec.rules[0].filters[0].type", line: 9, message: /must be one of RequestHeaderModifier, ResponseHeaderModifier/ },
   { file: "label_key_prefix_not_dns.yaml", document: 1, object: "Namespace shop", field: "metadata.labels[Example.COM/team]", line: 7, message: /key "Example\.COM\/team" must be "name" or "prefix\/name" \(name/ },
   { file: "label_value_too_long.yaml", document: 1, object: "ServiceAccount default/labelled", field: "metadata.labels.tier", line: 8, message: /"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/ },
   { file: "name_too_long.yaml", document: 1, object: "Namespace nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", field: "metadata.name", line: 5, message: /"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn/ },
