@@ -26,4 +26,7 @@ test("the engine finds a planted crash, a planted hang, and reports the input", 
   expect(refusal.crashes).toBe(0);
   const hang = runFuzz({ ...planted, run: (b) => { const until = performance.now() + (b.length === 4 ? 30 : 0); while (performance.now() < until); } }, { inputs: 1, hangMs: 10 });
   expect(hang.hangs).toBe(1);
+  let first = true;
+  const paused = runFuzz({ ...planted, run: () => { const until = performance.now() + (first ? 30 : 0); first = false; while (performance.now() < until); } }, { inputs: 1, hangMs: 10 });
+  expect({ hangs: paused.hangs, slowOnce: paused.slowOnce }).toEqual({ hangs: 0, slowOnce: 1 });
 });

@@ -18,11 +18,11 @@ if (!Number.isInteger(inputs) || inputs < 1 || targets.length === 0) {
 }
 
 console.log(`fuzz: ${targets.length} targets × ${inputs} inputs, seed ${seed}`);
-console.log("target           inputs   crashes  hangs  seconds  heap growth MiB");
+console.log("target           inputs   crashes  hangs  slow once  seconds  heap growth MiB");
 let failed = false;
 for (const t of targets) {
   const r = runFuzz(t, { inputs, seed });
-  console.log(`${t.name.padEnd(16)} ${String(r.inputs).padStart(7)}  ${String(r.crashes).padStart(7)}  ${String(r.hangs).padStart(5)}  ${(r.ms / 1000).toFixed(1).padStart(7)}  ${r.heapGrowthMb.toFixed(1).padStart(15)}`);
+  console.log(`${t.name.padEnd(16)} ${String(r.inputs).padStart(7)}  ${String(r.crashes).padStart(7)}  ${String(r.hangs).padStart(5)}  ${String(r.slowOnce).padStart(9)}  ${(r.ms / 1000).toFixed(1).padStart(7)}  ${r.heapGrowthMb.toFixed(1).padStart(15)}`);
   if (r.firstCrash) {
     failed = true;
     console.log(`  first finding: input ${r.firstCrash.input}\n  ${r.firstCrash.error.split("\n").slice(0, 6).join("\n  ")}`);

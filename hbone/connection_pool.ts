@@ -31,8 +31,16 @@ export interface HboneTunnel {
   readonly stream: TunnelStream;
   /** Identity the server proved. */
   readonly peerIdentity: SpiffeId;
+  /** The server certificate's serial (hex, as the TLS stack gives it), when exposed. */
+  readonly peerSerialNumber?: string;
   /** Which pooled TLS connection carries it (for diagnostics). */
   readonly connectionId: number;
+}
+
+/** What a pooled connection's server proved, as {@link ConnectionPool.closeWhere} sees it. */
+export interface PooledPeer {
+  readonly identity: SpiffeId;
+  readonly serialNumber?: string;
 }
 
 /** Tuning for {@link ConnectionPool}. */
@@ -47,6 +55,11 @@ export interface ConnectionPoolOptions {
   readonly http2?: Http2Stack;
   /** Lean stack only: keepalive and limits of each connection (hbone/h2/bun_tls.ts has the defaults). */
   readonly tuning?: LeanTuning;
+  /**
+   * A server certificate serial this returns true for is refused after the
+   * handshake (a revoked node's certificate), before any stream is opened.
+   */
+  readonly isRevokedSerial?: (serial: string | undefined) => boolean;
 }
 
 /** Counters for tests, metrics and the admin API. */
@@ -82,6 +95,7 @@ interface PooledConnection {
   pending: number;
   session?: ClientSession;
   peerIdentity?: SpiffeId;
+  peerSerialNumber?: string;
   readonly ready: Promise<void>;
   closing: boolean;
   idleTimer?: ReturnType<typeof setTimeout>;
@@ -106,6 +120,7 @@ export class ConnectionPool {
   readonly #connectTimeoutMs: number;
   readonly #stack: Http2Stack;
   readonly #tuning: LeanTuning | undefined;
+  readonly #isRevokedSerial: (serial: string | undefined) => boolean;
   #nextId = 1;
   #opened = 0;
   #active = 0;
@@ -116,6 +131,7 @@ export class ConnectionPool {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#stack = options.http2 ?? defaultHttp2Stack();
     this.#tuning = options.tuning;
+    this.#isRevokedSerial = options.isRevokedSerial ?? (() => false);
   }
 
   /** The HTTP/2 implementation this pool dials with. */
@@ -159,12 +175,28 @@ export class ConnectionPool {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         throw new HboneStatusError("ERR_HBONE_STATUS", status, `HBONE CONNECT to ${formatAuthority(request.target)} via ${formatAuthority(request.hboneAddress)} answered ${status}`);
       }
-      return { stream, peerIdentity: conn.peerIdentity!, connectionId: conn.id };
+      return { stream, peerIdentity: conn.peerIdentity!, peerSerialNumber: conn.peerSerialNumber, connectionId: conn.id };
     } catch (e) {
       if (pending) conn.pending--;
       if (!counted) this.#unreserve(conn);
       throw e;
     }
+  }
+
+  /**
+   * Closes at once the connections whose server `select` picks (a certificate
+   * revoked since the handshake), resetting their tunnels; returns how many.
+   */
+  closeWhere(select: (peer: PooledPeer) => boolean): number {
+    let n = 0;
+    for (const list of [...this.#byKey.values()]) {
+      for (const c of [...list]) {
+        if (!c.peerIdentity || !select({ identity: c.peerIdentity, serialNumber: c.peerSerialNumber })) continue;
+        this.#drop(c, true);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Closes every connection; open tunnels are reset. */
@@ -236,6 +268,7 @@ export class ConnectionPool {
     });
     try {
       conn.peerIdentity = expectedPeer(request, peerIdentityOf(socket));
+      conn.peerSerialNumber = this.#unrevoked(request, (socket.getPeerCertificate() as { serialNumber?: string } | undefined)?.serialNumber);
     } catch (e) {
       socket.destroy();
       throw e;
@@ -263,6 +296,7 @@ export class ConnectionPool {
     });
     try {
       conn.peerIdentity = expectedPeer(request, identityFromSubjectAltName(facts.peerSubjectAltName));
+      conn.peerSerialNumber = this.#unrevoked(request, facts.peerSerialNumber);
     } catch (e) {
       session.destroy();
       throw e;
@@ -274,6 +308,14 @@ export class ConnectionPool {
       session.once("connect", () => resolve());
       session.once("close", () => reject(new HboneError("ERR_HBONE_CONNECT", `HBONE ${formatAuthority(request.hboneAddress)} closed before its SETTINGS`)));
     });
+  }
+
+  /** The server's serial, unless it is revoked. */
+  #unrevoked(request: HboneConnectRequest, serial: string | undefined): string | undefined {
+    if (this.#isRevokedSerial(serial)) {
+      throw new HboneError("ERR_HBONE_PEER_REVOKED", `HBONE ${formatAuthority(request.hboneAddress)} presented certificate serial ${serial}, which is revoked`);
+    }
+    return serial;
   }
 
   #adopt(conn: PooledConnection, session: ClientSession): void {

@@ -4,6 +4,7 @@ import { AmbitError } from "../errors/mod.ts";
 export type HboneErrorCode =
   | "ERR_HBONE_CONNECT"
   | "ERR_HBONE_PEER_IDENTITY"
+  | "ERR_HBONE_PEER_REVOKED"
   | "ERR_HBONE_STATUS"
   | "ERR_HBONE_BAD_REQUEST"
   | "ERR_HBONE_DENIED"

@@ -205,6 +205,21 @@ export class HboneServer {
     this.#listeners.clear();
   }
 
+  /**
+   * Ends at once the sessions whose peer `select` picks (a certificate revoked
+   * since its handshake), with every tunnel they carry; returns how many.
+   */
+  closeSessionsWhere(select: (peer: { readonly identity: SpiffeId; readonly serialNumber?: string }) => boolean): number {
+    let n = 0;
+    for (const session of [...this.#sessions]) {
+      const conn = acceptedConnections.get(session);
+      if (!conn || !select({ identity: conn.peerIdentity, serialNumber: conn.peerSerialNumber })) continue;
+      session.destroy();
+      n++;
+    }
+    return n;
+  }
+
   /** Stops accepting and resets every open tunnel. */
   close(): void {
     this.stopAccepting();

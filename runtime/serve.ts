@@ -1,6 +1,9 @@
 // Bun.serve and Deno.serve both take a fetch handler, which is what Hono gives;
 // node:http would need an adapter package. The two differ only in options and
-// in how they stop, so this file hides that.
+// in how they stop, so this file hides that. Plain HTTP on Deno goes through
+// http1_deno.ts instead: Deno.serve puts no deadline on a request head.
+
+import { serveHttp1Deno } from "./http1_deno.ts";
 
 declare const Bun: any;
 declare const Deno: any;
@@ -48,6 +51,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     });
     return { hostname: options.hostname, port: server.port, stop: async () => void server.stop(true) };
   }
+  if (runtimeName === "deno" && !options.tls) return serveHttp1Deno(options);
   if (runtimeName === "deno") {
     const ac = new AbortController();
     const server = Deno.serve({

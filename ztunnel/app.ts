@@ -14,6 +14,8 @@ import { ConnectionTracker } from "./connections.ts";
 import { AuthorizationReport } from "./authorization_report.ts";
 import { reservedPortsOf } from "./destination_guard.ts";
 import { RefusalReport } from "./refusal_report.ts";
+import { RevocationSweep } from "./revocation_sweep.ts";
+import { checkRevokedSerial } from "./revoked_serials.ts";
 import { Inbound } from "./inbound.ts";
 import { ControlplaneSession } from "./controlplane_session.ts";
 import { LocalConfigSource } from "./local_config_source.ts";
@@ -44,7 +46,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
   const metrics = new TcpMetrics("ztunnel", AMBIT_VERSION);
   const tracker = new ConnectionTracker();
-  const pool = new ConnectionPool({ connectTimeoutMs: config.connectTimeoutMs });
+  let revokedSerials: ReadonlySet<string> = new Set();
+  const pool = new ConnectionPool({ connectTimeoutMs: config.connectTimeoutMs, isRevokedSerial: (serial) => checkRevokedSerial(serial, revokedSerials).revoked });
   let state = EMPTY_STATE;
   let loaded = false;
   let reconciling: Promise<void> = Promise.resolve();
@@ -70,7 +73,6 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const authorization = new AuthorizationReport(metrics.registry, log);
   const refusals = new RefusalReport(metrics.registry, log);
   const destinationRules = { reservedPorts: reservedPortsOf(config), allowLinkLocal: config.passthroughLinkLocal };
-  let revokedSerials: ReadonlySet<string> = new Set();
   const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals, revokedSerials: () => revokedSerials });
   const outbound = new Outbound({
     node: config.node,
@@ -111,6 +113,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     originalDestination: capture?.originalDestination,
   });
 
+  const sweep = new RevocationSweep({ tracker, pool, hbone, registry: metrics.registry, log });
+
   function applySnapshot(snapshot: DataPlaneSnapshot): void {
     state = new ProxyState(snapshot, config.clusterDomain);
     loaded = true;
@@ -132,7 +136,10 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     : undefined;
   configSource?.loadInitial();
   configSource?.watch();
-  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, metricsPort: config.metricsPort, log, onSnapshot: applySnapshot, observer: xdsObserver, onRevokedSerials: (s) => (revokedSerials = s) }) : undefined;
+  const xdsSource = session ? new XdsConfigSource({ session, address: config.address, metricsPort: config.metricsPort, log, onSnapshot: applySnapshot, observer: xdsObserver, onRevokedSerials: (s) => {
+      revokedSerials = s;
+      sweep.apply(s);
+    } }) : undefined;
   if (xdsSource) {
     // The controlplane may be down at start: keep trying, unready until the first state is in.
     void (async () => {

@@ -11,6 +11,8 @@ export interface ConnectionInfo {
   readonly sourceIdentity?: string;
   readonly destinationIdentity?: string;
   readonly destinationWorkloadUid?: string;
+  /** The serial of the certificate the far side of the tunnel proved (HBONE only): revoking it closes the connection. */
+  readonly peerSerialNumber?: string;
   readonly protocol: "hbone" | "local" | "passthrough" | "plaintext";
   readonly startedAt: string;
 }

@@ -206,6 +206,7 @@ export class Inbound {
       destination: ctx.destination,
       sourceIdentity: ctx.peerIdentity ? formatSpiffeId(ctx.peerIdentity) : undefined,
       destinationWorkloadUid: workload.uid,
+      ...(ctx.peerSerialNumber ? { peerSerialNumber: ctx.peerSerialNumber } : {}),
       protocol: ctx.protocol,
     }, () => upstream.destroy());
     return {

@@ -40,7 +40,11 @@ export interface OutboundDeps {
   readonly connectTimeoutMs: number;
 }
 
-const REFUSAL_REPLY: Record<RefusalReason, SocksReplyCode> = {
+/** Refusals of the decision, and one of the dial: the far ztunnel's certificate is revoked. */
+type OutboundRefusalReason = RefusalReason | "revoked-certificate";
+
+const REFUSAL_REPLY: Record<OutboundRefusalReason, SocksReplyCode> = {
+  "revoked-certificate": SocksReply.notAllowed,
   "self-call": SocksReply.notAllowed,
   "link-local": SocksReply.notAllowed,
   "not-allowed": SocksReply.notAllowed,
@@ -53,6 +57,8 @@ const REFUSAL_REPLY: Record<RefusalReason, SocksReplyCode> = {
 interface Upstream {
   readonly stream: Duplex;
   readonly peerIdentity?: SpiffeId;
+  /** The serial of the certificate the far ztunnel presented (HBONE). */
+  readonly peerSerialNumber?: string;
   /** The same-node hand-off: the destination side's record, fed by this copy. */
   readonly local?: AdmittedConnection;
 }
@@ -90,6 +96,9 @@ export class Outbound {
       upstream = await this.#openUpstream(source, decision, client);
     } catch (e) {
       const message = `${describe(decision)}: ${(e as Error).message}`;
+      if (e instanceof HboneError && e.code === "ERR_HBONE_PEER_REVOKED") {
+        return this.#refuse(source, "revoked-certificate", message, target);
+      }
       this.deps.log.info("outbound", "connection refused", { "src.workload": source.name, reply: replyFor(e), error: message });
       return { reply: replyFor(e), message };
     }
@@ -118,6 +127,7 @@ export class Outbound {
       sourceIdentity: formatSpiffeId(sourceIdentity),
       destinationIdentity: destination.identity ? formatSpiffeId(destination.identity) : undefined,
       destinationWorkloadUid: decision.workload?.uid,
+      ...(upstream.peerSerialNumber ? { peerSerialNumber: upstream.peerSerialNumber } : {}),
       protocol: decision.protocol,
     }, () => upstream.stream.destroy());
     return {
@@ -148,7 +158,7 @@ export class Outbound {
             traceparent: newTraceparent(),
           },
         });
-        return { stream: tunnel.stream, peerIdentity: tunnel.peerIdentity };
+        return { stream: tunnel.stream, peerIdentity: tunnel.peerIdentity, peerSerialNumber: tunnel.peerSerialNumber };
       }
       case "local": {
         const admitted = await this.deps.inbound.openLocal(source, sourceIdentity, client, decision.target, decision.service?.hostname);
@@ -170,7 +180,7 @@ export class Outbound {
     }
   }
 
-  #refuse(source: Workload, reason: RefusalReason, message: string, target?: { host: string; port: number }): SocksRefusal {
+  #refuse(source: Workload, reason: OutboundRefusalReason, message: string, target?: { host: string; port: number }): SocksRefusal {
     const reply = REFUSAL_REPLY[reason];
     this.deps.refusals.record("outbound", reason, message, {
       "src.workload": `${source.namespace}/${source.name}`,

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { annotationMap, checkUnique, dnsSubdomain, labelMap, labelSelector, port } from "./_common.ts";
 import { anyStatus, envelope } from "./_meta.ts";
+import { checkGatewayAddresses, checkListenerTls } from "./_gateway_api_rules.ts";
 
 /** apiVersions served for Gateway and HTTPRoute, newest first. */
 export const GATEWAY_API_VERSIONS = ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"] as const;
@@ -30,11 +31,11 @@ export const ListenerSchema = z.strictObject({
   tls: z.strictObject({
     mode: z.enum(["Terminate", "Passthrough"]).optional(),
     certificateRefs: z.array(secretRef).max(64).optional(),
-    options: z.record(z.string(), z.string()).optional(),
+    options: z.record(z.string(), z.string().max(4096)).refine((o) => Object.keys(o).length <= 16, "may have at most 16 options").optional(),
   }).optional(),
   allowedRoutes: z.strictObject({
     namespaces: z.strictObject({ from: z.enum(["All", "Same", "Selector"]).optional(), selector: labelSelector.optional() }).optional(),
-    kinds: z.array(z.strictObject({ group: z.string().optional(), kind: z.string().min(1) })).optional(),
+    kinds: z.array(z.strictObject({ group: z.string().optional(), kind: z.string().min(1) })).max(8).optional(),
   }).optional(),
 });
 
@@ -42,10 +43,10 @@ export const ListenerSchema = z.strictObject({
 export const GatewaySpecSchema = z.strictObject({
   gatewayClassName: z.string().min(1).max(253),
   listeners: z.array(ListenerSchema).min(1, "must list at least one listener").max(64),
-  addresses: z.array(z.strictObject({ type: z.string().optional(), value: z.string().min(1) })).max(16).optional(),
+  addresses: z.array(z.strictObject({ type: z.string().optional(), value: z.string().min(1).max(253).optional() })).max(16).optional(),
   infrastructure: z.strictObject({
-    labels: labelMap.optional(),
-    annotations: annotationMap.optional(),
+    labels: labelMap.refine((m) => Object.keys(m).length <= 8, "may have at most 8 labels").optional(),
+    annotations: annotationMap.refine((m) => Object.keys(m).length <= 8, "may have at most 8 annotations").optional(),
     parametersRef: z.strictObject({ group: z.string(), kind: z.string(), name: z.string() }).optional(),
   }).optional(),
 }).superRefine((spec, ctx) => {
@@ -57,6 +58,8 @@ export const GatewaySpecSchema = z.strictObject({
       ctx.addIssue({ code: "custom", path: ["listeners", i, "hostname"], message: `must not be set for protocol ${l.protocol}` });
     }
   });
+  checkListenerTls(spec.listeners, ctx);
+  checkGatewayAddresses(spec.addresses, ctx);
   checkUnique(spec.listeners, (l) => l.name, ctx, ["listeners"], "listener name");
   checkUnique(spec.listeners, (l) => `${l.port}/${l.protocol}/${l.hostname ?? ""}`, ctx, ["listeners"], "port, protocol and hostname");
 });

@@ -73,6 +73,9 @@ function checkServiceType(spec: z.output<typeof ServiceSpecBase>, ctx: z.Refinem
       if (p.nodePort !== undefined) ctx.addIssue({ code: "custom", path: ["ports", i, "nodePort"], message: `may not be used when type is ${type}` });
     });
   }
+  if (spec.externalTrafficPolicy !== undefined && type !== "NodePort" && type !== "LoadBalancer") {
+    ctx.addIssue({ code: "custom", path: ["externalTrafficPolicy"], message: `may only be set when type is NodePort or LoadBalancer, not ${type}` });
+  }
   const families = spec.ipFamilies ?? [];
   if (families.length > 2) ctx.addIssue({ code: "custom", path: ["ipFamilies"], message: "may list at most two families" });
   else if (families.length === 2 && families[0] === families[1]) ctx.addIssue({ code: "custom", path: ["ipFamilies", 1], message: `${families[1]} is listed twice` });

@@ -1,7 +1,7 @@
 // networking.istio.io ServiceEntry: adds a service (often outside the mesh)
 // to the registry, with its hosts, ports and endpoints.
 import { z } from "zod";
-import { checkUnique, dnsLabel, hostname, ipOrCidr, isIpAddress, labelMap, port } from "./_common.ts";
+import { checkUnique, dnsLabel, hostname, ipOrCidr, isDnsLabel, isIpAddress, labelMap, port } from "./_common.ts";
 import { anyStatus, envelope } from "./_meta.ts";
 import { checkWorkloadEntry, ISTIO_NETWORKING_VERSIONS, workloadEntryFields } from "./workload_entry.ts";
 
@@ -44,6 +44,8 @@ export const ServiceEntrySpecSchema = ServiceEntrySpecBase.superRefine((spec, ct
     }
   });
   checkServiceEntryHosts(spec, ctx);
+  checkServiceEntryResolution(spec, ctx);
+  checkExportTo(spec.exportTo, ctx);
   checkUnique(spec.ports, (p) => p.number, ctx, ["ports"], "port number");
   checkUnique(spec.ports, (p) => p.name, ctx, ["ports"], "port name");
 });
@@ -68,6 +70,36 @@ function checkServiceEntryHosts(spec: z.output<typeof ServiceEntrySpecBase>, ctx
       if (!declared.has(name)) ctx.addIssue({ code: "custom", path: ["endpoints", i, "ports", name], message: `port ${JSON.stringify(name)} is not one of the ServiceEntry's ports (${[...declared].join(", ") || "none"})` });
     }
   });
+}
+
+/** istiod's ValidateServiceEntry rules on CIDR addresses and the workload selector. */
+function checkServiceEntryResolution(spec: z.output<typeof ServiceEntrySpecBase>, ctx: z.RefinementCtx): void {
+  const resolution = spec.resolution ?? "NONE";
+  const cidr = (spec.addresses ?? []).findIndex((a) => a.includes("/"));
+  if (cidr >= 0 && resolution !== "NONE" && resolution !== "STATIC") {
+    ctx.addIssue({ code: "custom", path: ["addresses", cidr], message: `CIDR addresses are allowed only for NONE/STATIC resolution types, not ${resolution}` });
+  }
+  if (spec.workloadSelector && Object.keys(spec.workloadSelector.labels ?? {}).length === 0) {
+    ctx.addIssue({ code: "custom", path: ["workloadSelector"], message: "configured workloadSelector but no labels provided" });
+  }
+}
+
+/** istiod's validateExportTo: ".", "*", "~" or namespaces, each once; "*" and "~" only alone. */
+export function checkExportTo(exportTo: readonly string[] | undefined, ctx: z.RefinementCtx): void {
+  if (!exportTo) return;
+  const seen = new Set<string>();
+  exportTo.forEach((e, i) => {
+    if (seen.has(e)) ctx.addIssue({ code: "custom", path: ["exportTo", i], message: `duplicate entries in exportTo: ${JSON.stringify(e)}` });
+    seen.add(e);
+    if (e !== "." && e !== "*" && e !== "~" && !isDnsLabel(e)) {
+      ctx.addIssue({ code: "custom", path: ["exportTo", i], message: `${JSON.stringify(e)} must be ".", "*", "~" or a namespace name` });
+    }
+  });
+  for (const alone of ["*", "~"]) {
+    if (seen.has(alone) && seen.size > 1) {
+      ctx.addIssue({ code: "custom", path: ["exportTo"], message: `${JSON.stringify(alone)} cannot be combined with other exportTo values` });
+    }
+  }
 }
 
 /** A whole ServiceEntry object. */
