@@ -1,7 +1,7 @@
 // ztunnel's HTTP surfaces, each a small Hono app: admin (loopback only),
 // metrics and readiness. Tests call app.request() without sockets.
 import { Hono, type MiddlewareHandler } from "hono";
-import { AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
+import { type AccessLogRing, AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
 import type { ConnectionPoolStats } from "../hbone/mod.ts";
 import type { CertificateInfo } from "./certificates.ts";
 import type { ConnectionInfo } from "./connections.ts";
@@ -23,6 +23,8 @@ export interface AdminView {
   readonly explain?: (facts: ConnectionFacts) => unknown;
   /** What the xDS client received (controlplane mode). */
   readonly xds?: () => unknown;
+  /** The last access records. */
+  readonly accessLog?: AccessLogRing;
 }
 
 /** The header a state-changing admin request must carry: no browser sends it cross-site without a CORS preflight, which this API never grants. */
@@ -64,7 +66,7 @@ export function browserGuard(): MiddlewareHandler {
 export function adminApp(view: AdminView): Hono {
   const app = new Hono();
   app.use(browserGuard());
-  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds"] }));
+  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds", "/debug/access_log"] }));
   app.get("/version", (c) => c.json({ component: "ztunnel", version: AMBIT_VERSION, node: view.node }));
   app.get("/config_dump", (c) => {
     const s = view.state().snapshot;
@@ -78,6 +80,8 @@ export function adminApp(view: AdminView): Hono {
     });
   });
   app.get("/debug/connections", (c) => c.json({ connections: view.connections() }));
+  // The recent access log (a bounded ring), for the controlplane's service-graph page.
+  app.get("/debug/access_log", (c) => c.json({ records: view.accessLog?.recent({ workload: c.req.query("workload"), addresses: c.req.queries("address") ?? [], limit: Number(c.req.query("limit") ?? 50) }) ?? [] }));
   app.get("/debug/pool", (c) => c.json(view.pool()));
   app.get("/debug/xds", (c) => (view.xds ? c.json(view.xds()) : c.json({ error: "not in controlplane mode" }, 404)));
   // GET /debug/authorize?source=spiffe://…&sourceIp=…&destination=<workload ip>&port=<p> (no source = plaintext)
