@@ -41,7 +41,8 @@ export function startDashboard(deps: DashboardDeps): GraphView & { stop(): Promi
           error = (e as Error).message;
         }
       }
-      const graph = serviceGraph(samples, { waypointWorkloads: waypointWorkloads() });
+      const waypointServices = new Set(deps.snapshot().services.filter((s) => s.waypoint).map((s) => s.hostname));
+      const graph = serviceGraph(samples, { waypointWorkloads: waypointWorkloads(), waypointServices });
       return { ...graph, source: scraper ? "mesh" : "prometheus", windowSeconds: deps.windowSeconds, updatedAt: new Date().toISOString(), ...(error ? { error } : {}) };
     },
     async workload(namespace, name) {

@@ -86,7 +86,7 @@ export const GRAPH_JS = String.raw`"use strict";
       columns.get(r).push(n);
     }
     const at = new Map();
-    for (const [r, list] of columns) list.forEach((n, i) => at.set(n.id, { x: 110 + r * 300, y: 60 + i * 110 }));
+    for (const [r, list] of columns) list.forEach((n, i) => at.set(n.id, { x: 110 + r * 420, y: 60 + i * 110 }));
     return at;
   }
 

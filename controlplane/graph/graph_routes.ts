@@ -29,6 +29,8 @@ export function graphRoutes(view: GraphView): Hono {
   app.get("/", (c) => c.html(GRAPH_HTML));
   app.get("/graph.js", (c) => c.body(GRAPH_JS, 200, { "content-type": "text/javascript; charset=utf-8" }));
   app.get("/graph.css", (c) => c.body(GRAPH_CSS, 200, { "content-type": "text/css; charset=utf-8" }));
+  // Browsers ask for it unprompted; an empty answer keeps their console clean.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/api/graph", async (c) => c.json(await view.graph()));
   app.get("/api/workloads/:namespace/:name", async (c) => {
     const found = await view.workload(c.req.param("namespace"), c.req.param("name"));

@@ -65,6 +65,11 @@ export const GRAPH_METRICS = [
 export interface GraphOptions {
   /** Waypoint instances as `<ns>/<workload>`: their TCP legs are folded into the HTTP edges they carry. */
   readonly waypointWorkloads?: ReadonlySet<string>;
+  /**
+   * Hostnames of services bound to a waypoint: their TCP series (the ztunnels' view of the tunnel to the
+   * waypoint) are drawn only when the waypoint reported no request for them, so one hop is drawn once.
+   */
+  readonly waypointServices?: ReadonlySet<string>;
 }
 
 interface Flow {
@@ -135,6 +140,7 @@ export function serviceGraph(samples: readonly MetricSample[], options: GraphOpt
     waypoints.has(`${l[`${side}_workload_namespace`]}/${l[`${side}_workload`]}`);
 
   const denials = new Map<string, number>();
+  const l7Services = new Set(samples.filter((s) => s.name === "istio_requests_total" && s.value > 0).map((s) => s.labels.destination_service));
   for (const s of samples) {
     const l = s.labels;
     if (!(s.value > 0) || !Number.isFinite(s.value)) continue;
@@ -148,6 +154,7 @@ export function serviceGraph(samples: readonly MetricSample[], options: GraphOpt
     const tcp = s.name.startsWith("istio_tcp_");
     // A waypoint's own TCP legs are the HTTP edges it reports; drawn once, as those.
     if (tcp && (isWaypoint("source", l) || isWaypoint("destination", l))) continue;
+    if (tcp && options.waypointServices?.has(l.destination_service ?? "") && l7Services.has(l.destination_service)) continue;
     const source = workloadNode("source", l) ?? unknownSource(nodes);
     const service = serviceNode(l);
     const destination = workloadNode("destination", l);

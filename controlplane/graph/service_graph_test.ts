@@ -13,7 +13,7 @@ const mtls = { connection_security_policy: "mutual_tls" };
 const s = (name: string, value: number, ...labels: Record<string, string>[]): MetricSample => ({ name, value, labels: Object.assign({}, ...labels) });
 
 // Each row: what the data plane reported (as per-second rates), and the edges it must draw.
-const rows: { name: string; samples: MetricSample[]; waypoints?: string[]; edges: Record<string, Partial<Record<string, unknown>>> }[] = [
+const rows: { name: string; samples: MetricSample[]; waypoints?: string[]; waypointServices?: string[]; edges: Record<string, Partial<Record<string, unknown>>> }[] = [
   {
     name: "L4 only: one edge pair per flow, from the destination's report (the source's is the same bytes)",
     samples: [
@@ -55,6 +55,24 @@ const rows: { name: string; samples: MetricSample[]; waypoints?: string[]; edges
     },
   },
   {
+    name: "a service bound to a waypoint: the ztunnels' tunnel to it is drawn only while the waypoint reports no request",
+    waypointServices: [HOST],
+    samples: [
+      s("istio_tcp_sent_bytes_total", 40, { reporter: "source" }, sleep, hello, mtls),
+      s("istio_requests_total", 2, { reporter: "waypoint", response_code: "200" }, sleep, hello, v1, mtls, wpTarget),
+    ],
+    edges: {
+      [`workload:demo/sleep->service:${HOST}:http`]: { requestsPerSecond: 2 },
+      [`service:${HOST}->workload:demo/hello-v1:http`]: { requestsPerSecond: 2 },
+    },
+  },
+  {
+    name: "… and is drawn when the waypoint reported nothing",
+    waypointServices: [HOST],
+    samples: [s("istio_tcp_sent_bytes_total", 40, { reporter: "source" }, sleep, hello, mtls)],
+    edges: { [`workload:demo/sleep->service:${HOST}:tcp`]: { bytesPerSecond: 40 } },
+  },
+  {
     name: "a caller no series names by workload stays an identity node; a plaintext one is unknown",
     samples: [
       s("istio_requests_total", 3, { reporter: "waypoint", source_principal: "spiffe://cluster.local/ns/other/sa/robot", response_code: "200" }, hello, v1, mtls),
@@ -88,7 +106,7 @@ const rows: { name: string; samples: MetricSample[]; waypoints?: string[]; edges
 
 for (const row of rows) {
   test(row.name, () => {
-    const graph = serviceGraph(row.samples, { waypointWorkloads: new Set(row.waypoints ?? []) });
+    const graph = serviceGraph(row.samples, { waypointWorkloads: new Set(row.waypoints ?? []), waypointServices: new Set(row.waypointServices ?? []) });
     expect(graph.edges.map((e) => e.id)).toEqual(Object.keys(row.edges).sort());
     for (const e of graph.edges) expect(e).toMatchObject(row.edges[e.id]!);
     const ids = new Set(graph.nodes.map((n) => n.id));
