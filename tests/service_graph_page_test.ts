@@ -115,6 +115,15 @@ test("after traffic through the waypoint the page draws the demo's edges with no
     const json = await (await fetch(`http://${ip.cp}:20001/api/graph`)).json() as { edges: { source: string; target: string; requestsPerSecond: number }[] };
     assert.ok(json.edges.some((e) => e.source === "workload:demo/sleep" && e.target === `service:${HOST}` && e.requestsPerSecond > 0), JSON.stringify(json.edges));
 
+    // `ambit dashboard` finds it and prints where it is (no display here, so nothing to open).
+    const [cli, cliArgs] = runtimeCommand("cli/main.ts", ["dashboard", "--url", `http://${ip.cp}:20001/`]);
+    const opened = await runCommand(cli, cliArgs, { cwd: repoRoot, env: { DISPLAY: "" } });
+    assert.deepEqual([opened.code, opened.stdout], [0, `Service graph: http://${ip.cp}:20001/\n`], opened.stderr);
+    const [cliDown, downArgs] = runtimeCommand("cli/main.ts", ["dashboard", "--url", `http://${ip.hostile}:20002/`]);
+    const down = await runCommand(cliDown, downArgs, { cwd: repoRoot });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /does not answer .*--dashboard-listen/);
+
     await page.locator('g.node[data-node="workload:demo/hello-v1"]').click();
     await page.waitForSelector("#config");
     const config = JSON.parse(await page.locator("#config").textContent() ?? "{}");
