@@ -7,58 +7,16 @@
 // return data. Every piece is a real process; the demo's apps are small HTTP
 // servers in this process.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as http from "node:http";
 import { stringify } from "yaml";
 import {
-  afterAll, loopbackAddress, runCommand, runtimeCommand, socksUrl, startPrometheus, startProcess, startTestControlplane, startXdsMesh, test, until,
+  afterAll, DEMO_HOST, loopbackAddress, runCommand, socksUrl, startPrometheus, startWaypointDemoMesh, test, until,
 } from "../testing/mod.ts";
 import { fillVariables, WAYPOINT_DASHBOARD_QUERIES } from "./dashboard_queries.ts";
 
-const ip = { sleep: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), wp: loopbackAddress(), cp: loopbackAddress(), prom: loopbackAddress() };
-const HOST = "hello.demo.svc.cluster.local";
-const pod = (name: string, node: string, address: string, labels: string, sa: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: demo, labels: {${labels}}}
-spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: ${address}}
-`;
-const meshYaml = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
-${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${
-  pod("hello-v2", "node-b", ip.v2, "app: hello, version: v2", "hello")}---
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: demo, labels: {istio.io/use-waypoint: wp}}
-spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
-`;
-
-const backends = [ip.v1, ip.v2].map((address) => {
-  const s = http.createServer((_req, res) => res.end("hello"));
-  return new Promise<http.Server>((r) => s.listen(8080, address, () => r(s)));
-});
-const servers = await Promise.all(backends);
-const cp = await startTestControlplane(["--metrics-listen", `${ip.cp}:15014`]);
-assert.equal((await cp.apply(meshYaml)).status, 200);
-const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
-const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
-const { token } = await cp.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, { authorization: `Bearer ${adminToken}` });
-const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--gateway", "demo/wp", "--address", ip.wp, "--controlplane", cp.url, "--controlplane-ca", cp.rootCertFile, "--token", token]);
-const waypoint = startProcess(cmd, args);
-await waypoint.waitForLine(/waypoint\tready/, 30_000);
+const demo = await startWaypointDemoMesh((cp) => ["--metrics-listen", `${cp}:15014`]);
+const { mesh } = demo;
+const ip = { ...demo.ip, prom: loopbackAddress() };
+const HOST = DEMO_HOST;
 
 // The whole configuration: where the target list is, nothing about the targets.
 const prometheus = startPrometheus(ip.prom, stringify({
@@ -69,11 +27,7 @@ let stopTraffic = false;
 afterAll(async () => {
   stopTraffic = true;
   await prometheus.stop();
-  waypoint.kill("SIGKILL");
-  await waypoint.exited;
-  await mesh.stop();
-  await cp.kill();
-  for (const s of servers) s.close();
+  await demo.stop();
 });
 
 test("a real Prometheus discovers every ztunnel and the waypoint over http_sd_configs, scrapes them up, and the dashboards' request queries return the waypoint's traffic", async () => {

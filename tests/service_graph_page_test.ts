@@ -9,62 +9,20 @@
 // make them, and checks they stay text. The screenshot goes to docs/.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
 import { graphRoutes } from "../controlplane/graph/graph_routes.ts";
 import { serveHttp } from "../runtime/mod.ts";
 import {
-  afterAll, loopbackAddress, repoRoot, runCommand, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
+  afterAll, DEMO_HOST, loopbackAddress, repoRoot, runCommand, runtimeCommand, socksUrl, startWaypointDemoMesh, test,
 } from "../testing/mod.ts";
 
-const ip = { sleep: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), wp: loopbackAddress(), cp: loopbackAddress(), hostile: loopbackAddress() };
-const HOST = "hello.demo.svc.cluster.local";
-const pod = (name: string, node: string, address: string, labels: string, sa: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: demo, labels: {${labels}}}
-spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: ${address}}
-`;
-const meshYaml = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
-${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${
-  pod("hello-v2", "node-b", ip.v2, "app: hello, version: v2", "hello")}---
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: demo, labels: {istio.io/use-waypoint: wp}}
-spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
-`;
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-const servers = await Promise.all([ip.v1, ip.v2].map((address) => {
-  const s = http.createServer((_req, res) => res.end("hello"));
-  return new Promise<http.Server>((r) => s.listen(8080, address, () => r(s)));
-}));
-const cp = await startTestControlplane([
-  "--metrics-listen", `${ip.cp}:15014`, "--dashboard-listen", `${ip.cp}:20001`, "--dashboard-scrape-interval", "0.5", "--dashboard-window", "10",
-]);
-assert.equal((await cp.apply(meshYaml)).status, 200);
-const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
-const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
-const { token } = await cp.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, { authorization: `Bearer ${adminToken}` });
-const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--gateway", "demo/wp", "--address", ip.wp, "--controlplane", cp.url, "--controlplane-ca", cp.rootCertFile, "--token", token]);
-const waypoint = startProcess(cmd, args);
-await waypoint.waitForLine(/waypoint\tready/, 30_000);
+const demo = await startWaypointDemoMesh((cp) => ["--metrics-listen", `${cp}:15014`, "--dashboard-listen", `${cp}:20001`, "--dashboard-scrape-interval", "0.5", "--dashboard-window", "10"]);
+const ip = { ...demo.ip, hostile: loopbackAddress() };
+const HOST = DEMO_HOST;
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-chromium-"));
 const browser = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 800 } });
 
@@ -73,11 +31,7 @@ afterAll(async () => {
   stopTraffic = true;
   await browser.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
-  waypoint.kill("SIGKILL");
-  await waypoint.exited;
-  await mesh.stop();
-  await cp.kill();
-  for (const s of servers) s.close();
+  await demo.stop();
 });
 
 /** A page that records every console error and uncaught exception. */
