@@ -27,13 +27,13 @@ export function onPath(name: string, env: Readonly<Record<string, string | undef
 }
 
 /** Writes the config and, when the binary exists, starts Prometheus and waits for it; undefined when it is missing. */
-export async function startDevPrometheus(plan: DevPlan, supervisor: Supervisor, timeoutMs: number): Promise<{ url: string } | undefined> {
+export async function startDevPrometheus(plan: DevPlan, supervisor: Supervisor, timeoutMs: number, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ url: string } | undefined> {
   fs.writeFileSync(plan.prometheusConfig, prometheusScrapeConfig({
     discovery: `http://${plan.controlplane.metricsListen}/sd/prometheus`,
     controlplane: plan.controlplane.metricsListen,
     intervalSeconds: 5,
   }));
-  const binary = onPath("prometheus");
+  const binary = onPath("prometheus", env);
   if (!binary) return undefined;
   const url = `http://${DEV_ADDRESSES.prometheus}`;
   const child = supervisor.start({
