@@ -4,7 +4,8 @@
 // scrapes them `up`, with the labels Istio's dashboards select on. Then, under
 // traffic client → ztunnel → waypoint → ztunnel → hello, the request queries of
 // Istio's mesh, service and workload dashboards (tests/dashboard_queries.ts)
-// return data. Every piece is a real process; the demo's apps are small HTTP
+// return data, and the controlplane's service graph reads its edges from that
+// Prometheus (--prometheus-url). Every piece is a real process; the demo's apps are small HTTP
 // servers in this process.
 import * as assert from "node:assert/strict";
 import { stringify } from "yaml";
@@ -13,9 +14,11 @@ import {
 } from "../testing/mod.ts";
 import { fillVariables, WAYPOINT_DASHBOARD_QUERIES } from "./dashboard_queries.ts";
 
-const demo = await startWaypointDemoMesh((cp) => ["--metrics-listen", `${cp}:15014`]);
+const prom = loopbackAddress();
+// The service graph reads this Prometheus (--prometheus-url) instead of scraping the proxies itself.
+const demo = await startWaypointDemoMesh((cp) => ["--metrics-listen", `${cp}:15014`, "--dashboard-listen", `${cp}:20001`, "--prometheus-url", `http://${prom}:9090`, "--dashboard-window", "10"]);
 const { mesh } = demo;
-const ip = { ...demo.ip, prom: loopbackAddress() };
+const ip = { ...demo.ip, prom };
 const HOST = DEMO_HOST;
 
 // The whole configuration: where the target list is, nothing about the targets.
@@ -70,6 +73,13 @@ test("a real Prometheus discovers every ztunnel and the waypoint over http_sd_co
       `spiffe://cluster.local/ns/demo/sa/sleep -> hello-v1 (${HOST}, mutual_tls)`,
       `spiffe://cluster.local/ns/demo/sa/sleep -> hello-v2 (${HOST}, mutual_tls)`,
     ]);
+    // The service graph from the same Prometheus: the edges through the waypoint, with rates.
+    await until("the service graph from Prometheus", async () => {
+      const graph = await (await fetch(`http://${ip.cp}:20001/api/graph`)).json() as { source: string; error?: string; edges: { id: string; requestsPerSecond: number; waypoint?: string }[] };
+      const ids = graph.edges.filter((e) => e.requestsPerSecond > 0 && e.waypoint === "demo/wp").map((e) => e.id).sort();
+      const want = [`service:${HOST}->workload:demo/hello-v1:http`, `service:${HOST}->workload:demo/hello-v2:http`, `workload:demo/sleep->service:${HOST}:http`];
+      return (graph.source === "prometheus" && JSON.stringify(ids) === JSON.stringify(want)) || JSON.stringify(graph);
+    }, 15_000);
   } finally {
     stopTraffic = true;
     await traffic;
