@@ -55,6 +55,10 @@ test("after traffic through the waypoint the page draws the demo's edges with no
   })();
   try {
     const { page, errors } = await openPage(`http://${ip.cp}:20001/`);
+    // It updates live: the status line's time moves on without a reload.
+    await page.waitForFunction(() => /nodes/.test(document.getElementById("status")!.textContent ?? ""), undefined, { timeout: 10_000 });
+    const firstStatus = await page.locator("#status").textContent();
+    await page.waitForFunction((first) => document.getElementById("status")!.textContent !== first, firstStatus, { timeout: 10_000 });
     const edge = (source: string, target: string) => `g.edge[data-source="${source}"][data-target="${target}"]`;
     const toService = edge("workload:demo/sleep", `service:${HOST}`);
     const toV1 = edge(`service:${HOST}`, "workload:demo/hello-v1");
