@@ -13,7 +13,11 @@ export interface AccessRecord {
 
 /** Keeps the most recent `capacity` access records. */
 export class AccessLogRing {
-  readonly #records: AccessRecord[] = [];
+  // A circular buffer: a push overwrites the oldest record, never moves the others.
+  // What a push costs is one small object: the time is formatted, undefined fields dropped and the query cut
+  // only when records are read (the fields object is the logger's own, built fresh for each line).
+  readonly #records: { at: number; message: string; fields: Readonly<Record<string, unknown>> }[] = [];
+  #next = 0;
   constructor(readonly capacity = 500) {}
 
   /** Copies every `access` record `log` writes (whatever its level) into the ring. */
@@ -24,10 +28,8 @@ export class AccessLogRing {
   }
 
   push(message: string, fields: Readonly<Record<string, unknown>>): void {
-    const kept: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) kept[k] = k === "path" && typeof v === "string" ? v.replace(/[?#].*$/s, "") : v;
-    this.#records.push({ time: new Date().toISOString(), message, fields: kept });
-    if (this.#records.length > this.capacity) this.#records.splice(0, this.#records.length - this.capacity);
+    this.#records[this.#next] = { at: Date.now(), message, fields };
+    this.#next = (this.#next + 1) % this.capacity;
   }
 
   /**
@@ -38,16 +40,22 @@ export class AccessLogRing {
   recent(filter: { workload?: string; addresses?: readonly string[]; limit?: number } = {}): AccessRecord[] {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), this.capacity);
     const out: AccessRecord[] = [];
-    for (let i = this.#records.length - 1; i >= 0 && out.length < limit; i--) {
-      const r = this.#records[i]!;
-      if (!filter.workload || names(r, filter.workload, filter.addresses ?? [])) out.push(r);
+    const n = this.#records.length;
+    for (let k = 1; k <= n && out.length < limit; k++) {
+      const r = this.#records[(this.#next - k + n) % n]!;
+      if (!filter.workload || names(r.fields, filter.workload, filter.addresses ?? [])) out.push(publicRecord(r));
     }
     return out;
   }
 }
 
-function names(r: AccessRecord, workload: string, addresses: readonly string[]): boolean {
-  const f = r.fields;
+function publicRecord(r: { at: number; message: string; fields: Readonly<Record<string, unknown>> }): AccessRecord {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r.fields)) if (v !== undefined) fields[k] = k === "path" && typeof v === "string" ? v.replace(/[?#].*$/s, "") : v;
+  return { time: new Date(r.at).toISOString(), message: r.message, fields };
+}
+
+function names(f: Readonly<Record<string, unknown>>, workload: string, addresses: readonly string[]): boolean {
   if (`${f["src.namespace"]}/${f["src.workload"]}` === workload || `${f["dst.namespace"]}/${f["dst.workload"]}` === workload) return true;
   const hosts = [f["src.addr"], f["dst.addr"], f.src, f.upstream].filter((v): v is string => typeof v === "string").map((a) => a.replace(/^\[?([^\]]*?)\]?:\d+$/, "$1"));
   return hosts.some((h) => addresses.includes(h));
