@@ -1,6 +1,6 @@
 // The last access-log records of a proxy, kept in memory so its admin API can
 // answer "what did this workload just do" (the controlplane's service-graph
-// page reads it). Bounded; a record's path loses its query string here, so a
+// page reads it). Bounded; a record's path loses its query string when read, so a
 // token in a URL never leaves the proxy's own log.
 import type { Logger } from "./logger.ts";
 
