@@ -6,6 +6,11 @@ import type { MiddlewareHandler } from "hono";
 /** The header a state-changing admin request must carry: no browser sends it cross-site without a CORS preflight, which this API never grants. */
 export const ADMIN_REQUEST_HEADER = "x-ambit-admin";
 
+/** Is `host` (a Host header) an IP literal or `localhost`, with an optional port? A DNS-rebinding page sends its own name. */
+export function isAddressHost(host: string): boolean {
+  return /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost)(:\d+)?$/.test(host);
+}
+
 /**
  * Keeps browsers out of the admin API, which has no authentication of its own
  * and listens on loopback, where any web page the user opens can reach it.
@@ -19,7 +24,7 @@ export const ADMIN_REQUEST_HEADER = "x-ambit-admin";
 export function browserGuard(): MiddlewareHandler {
   return async (c, next) => {
     const host = c.req.header("host") ?? new URL(c.req.url).host;
-    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost)(:\d+)?$/.test(host)) {
+    if (!isAddressHost(host)) {
       return c.json({ error: `admin API: Host ${JSON.stringify(host)} is not an IP address or localhost` }, 403);
     }
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();

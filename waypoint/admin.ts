@@ -1,6 +1,7 @@
 // The waypoint's admin API (loopback only): config dump, stats, logging level,
 // quit. Metrics and readiness are telemetry/surfaces.ts.
 import { Hono } from "hono";
+import { browserGuard } from "../telemetry/admin_guard.ts";
 import { type AccessLogRing, AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel } from "../telemetry/mod.ts";
 import type { WaypointState } from "./state.ts";
 
@@ -21,6 +22,8 @@ export interface WaypointAdminView {
 /** The admin API. */
 export function waypointAdminApp(view: WaypointAdminView): Hono {
   const app = new Hono();
+  // The same guard as the ztunnel's admin: no cross-site POST /quitquitquit, no DNS-rebinding reads.
+  app.use(browserGuard());
   app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/stats", "/logging", "/quitquitquit", "/debug/access_log"] }));
   app.get("/version", (c) => c.json({ component: "waypoint", version: AMBIT_VERSION, gateway: view.gateway }));
   app.get("/config_dump", (c) => {

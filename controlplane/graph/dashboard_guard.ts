@@ -9,6 +9,7 @@
 //   Content-Security-Policy allows only its own script and style: no inline code
 //   runs, so even a name that got into the markup could not execute.
 import type { MiddlewareHandler } from "hono";
+import { isAddressHost } from "../../telemetry/admin_guard.ts";
 
 /** The Content-Security-Policy of every answer. */
 export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -17,7 +18,7 @@ export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src '
 export function dashboardGuard(): MiddlewareHandler {
   return async (c, next) => {
     const host = c.req.header("host") ?? new URL(c.req.url).host;
-    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost)(:\d+)?$/.test(host)) {
+    if (!isAddressHost(host)) {
       return c.text(`Host ${JSON.stringify(host)} is not an IP address or localhost\n`, 403);
     }
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return c.text("only GET and HEAD\n", 405, { allow: "GET, HEAD" });
