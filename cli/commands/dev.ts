@@ -104,7 +104,7 @@ function indent(lines: readonly string[]): string {
 }
 
 /** What runs where, and two commands to try. */
-function summary(plan: DevPlan, children: readonly Child[], samples: boolean, prometheus: { url: string } | undefined): string {
+function summary(plan: DevPlan, children: readonly Child[], samples: boolean, prometheus: { url: string } | { skipped: string } | undefined): string {
   const pid = (name: string) => children.find((c) => c.name === name)?.pid;
   const rows = [
     ["controlplane", "controlplane", "-", `${plan.controlplane.devUrl} (dev, no auth), https://${plan.controlplane.listen}, metrics http://${plan.controlplane.metricsListen}/metrics`, pid("controlplane")],
@@ -113,7 +113,7 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean, pr
     ...children.filter((c) => c.role === "waypoint").map((c) => [
       "waypoint", c.name, plan.nodes[0]!.name, `${/--address (\S+)/.exec(c.command)?.[1] ?? "?"} (HBONE :15008, ready :15021)`, c.pid,
     ]),
-    ...(prometheus ? [["prometheus", "prometheus", "-", `${prometheus.url} (targets from the controlplane's http_sd list)`, pid("prometheus")]] : []),
+    ...(prometheus && "url" in prometheus ? [["prometheus", "prometheus", "-", `${prometheus.url} (targets from the controlplane's http_sd list)`, pid("prometheus")]] : []),
   ];
   const client = plan.apps.find((a) => a.name === "client");
   const tries = [
@@ -127,8 +127,8 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean, pr
   return table(["ROLE", "NAME", "NODE", "ADDRESS", "PID"], rows.map((r) => r.map((c) => c === undefined ? undefined : String(c)))) +
     `\nLogs: ${path.join(plan.logDir, "<name>.log")}\n` +
     `Service graph: http://${DEV_ADDRESSES.dashboard}/ (${cliHint()} dashboard)\n` +
-    (prometheus
+    (prometheus && "url" in prometheus
       ? `Metrics: Prometheus at ${prometheus.url}, config ${plan.prometheusConfig} (Istio's labels, so its Grafana dashboards and Kiali work unchanged)\n`
-      : `Metrics: ${PROMETHEUS_MISSING}\n`) +
+      : `Metrics: ${prometheus?.skipped ?? PROMETHEUS_MISSING}\n`) +
     `\nTry:\n${tries.map((t) => `  ${t}\n`).join("")}`;
 }

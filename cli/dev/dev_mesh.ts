@@ -31,7 +31,7 @@ export interface DevMeshOptions {
 }
 
 /** Starts everything in the plan under `supervisor`; resolves once all of it is ready. */
-export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io, options: DevMeshOptions): Promise<{ samples?: SamplesResult; prometheus?: { url: string } }> {
+export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io, options: DevMeshOptions): Promise<{ samples?: SamplesResult; prometheus?: { url: string } | { skipped: string } }> {
   fs.mkdirSync(plan.logDir, { recursive: true });
   await endLeftovers(plan, io);
   const cp = new ControlplaneClient(plan.controlplane.devUrl);
@@ -85,7 +85,7 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
     await step("starting the waypoints of the store", () => waypoints.sync(),
       () => `waypoints ready: ${waypoints.running.map((w) => `${w.key} (${w.address})`).join(", ") || "none"}`);
     const prometheus = await startDevPrometheus(plan, supervisor, options.timeoutMs);
-    if (prometheus) io.out(`${io.color.green("✓")} prometheus ready on ${prometheus.url} (discovers the mesh at http://${plan.controlplane.metricsListen}/sd/prometheus)\n`);
+    if ("url" in prometheus) io.out(`${io.color.green("✓")} prometheus ready on ${prometheus.url} (discovers the mesh at http://${plan.controlplane.metricsListen}/sd/prometheus)\n`);
     recordProcesses(plan, supervisor);
     // A waypoint started or stopped later is recorded too, so a killed run's leftovers are all found.
     waypoints.watch(500, () => recordProcesses(plan, supervisor));

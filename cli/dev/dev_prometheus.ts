@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { prometheusScrapeConfig } from "../../telemetry/mod.ts";
 import { DEV_ADDRESSES, type DevPlan } from "./plan.ts";
-import { httpReady, waitUntil } from "./readiness.ts";
+import { httpReady, listening, waitUntil } from "./readiness.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 /** How to get it, said once when it is missing. */
@@ -26,20 +26,26 @@ export function onPath(name: string, env: Readonly<Record<string, string | undef
   return undefined;
 }
 
-/** Writes the config and, when the binary exists, starts Prometheus and waits for it; undefined when it is missing. */
-export async function startDevPrometheus(plan: DevPlan, supervisor: Supervisor, timeoutMs: number, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ url: string } | undefined> {
+/** Writes the config and, when the binary exists and its port is free, starts Prometheus and waits for it. */
+export async function startDevPrometheus(
+  plan: DevPlan, supervisor: Supervisor, timeoutMs: number,
+  env: Readonly<Record<string, string | undefined>> = process.env, listen: string = DEV_ADDRESSES.prometheus,
+): Promise<{ url: string } | { skipped: string }> {
   fs.writeFileSync(plan.prometheusConfig, prometheusScrapeConfig({
     discovery: `http://${plan.controlplane.metricsListen}/sd/prometheus`,
     controlplane: plan.controlplane.metricsListen,
     intervalSeconds: 5,
   }));
   const binary = onPath("prometheus", env);
-  if (!binary) return undefined;
-  const url = `http://${DEV_ADDRESSES.prometheus}`;
+  if (!binary) return { skipped: PROMETHEUS_MISSING };
+  const url = `http://${listen}`;
+  // A Prometheus of the user's own on 9090 is theirs: point it at the config rather than fail the mesh.
+  const [host, port] = listen.split(":");
+  if (await listening(host!, Number(port))) return { skipped: `${listen} is in use, so no Prometheus was started: prometheus --config.file ${plan.prometheusConfig} scrapes this mesh` };
   const child = supervisor.start({
     name: "prometheus", role: "prometheus", logFile: path.join(plan.logDir, "prometheus.log"),
     cmd: binary,
-    args: [`--config.file=${plan.prometheusConfig}`, `--web.listen-address=${DEV_ADDRESSES.prometheus}`, `--storage.tsdb.path=${path.join(plan.stateDir, "prometheus")}`],
+    args: [`--config.file=${plan.prometheusConfig}`, `--web.listen-address=${listen}`, `--storage.tsdb.path=${path.join(plan.stateDir, "prometheus")}`],
   });
   await waitUntil("prometheus", () => httpReady(`${url}/-/ready`), { child, timeoutMs });
   return { url };
