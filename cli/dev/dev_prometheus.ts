@@ -46,7 +46,8 @@ export async function startDevPrometheus(
     name: "prometheus", role: "prometheus", logFile: path.join(plan.logDir, "prometheus.log"),
     cmd: binary,
     args: [`--config.file=${plan.prometheusConfig}`, `--web.listen-address=${listen}`, `--storage.tsdb.path=${path.join(plan.stateDir, "prometheus")}`],
-  });
+    // An observer: if it dies, it is started again and the mesh goes on.
+  }, { restartable: true });
   await waitUntil("prometheus", () => httpReady(`${url}/-/ready`), { child, timeoutMs });
   return { url };
 }
