@@ -9,6 +9,7 @@ import { analyzeCommand } from "./commands/analyze.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { captureCommand } from "./commands/capture.ts";
 import { deleteCommand } from "./commands/delete.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 import { devCommand } from "./commands/dev.ts";
 import { getCommand } from "./commands/get.ts";
 import { nodeCommand } from "./commands/node.ts";
@@ -23,7 +24,7 @@ import { type Io, processIo } from "./io.ts";
 /** Every verb, in the order `ambit --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   devCommand, applyCommand, deleteCommand, getCommand, analyzeCommand,
-  proxyStatusCommand, ztunnelConfigCommand, waypointCommand, nodeCommand, captureCommand, versionCommand,
+  proxyStatusCommand, ztunnelConfigCommand, waypointCommand, nodeCommand, captureCommand, dashboardCommand, versionCommand,
 ];
 
 /** Runs `ambit <argv>`; resolves with the exit code. */

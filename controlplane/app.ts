@@ -23,8 +23,11 @@ import { caRoutes } from "./routes/ca_routes.ts";
 import { configRoutes } from "./routes/config_routes.ts";
 import { nodeRoutes } from "./routes/node_routes.ts";
 import { serviceDiscoveryRoutes } from "./routes/service_discovery_routes.ts";
+import { serviceDiscoveryTargets } from "./service_discovery.ts";
+import { startDashboard } from "./graph/dashboard.ts";
+import { graphRoutes } from "./graph/graph_routes.ts";
 import { waypointRoutes } from "./routes/waypoint_routes.ts";
-import { checkWaypointStream } from "./waypoint_authorization.ts";
+import { checkWaypointStream, findWaypointGateway } from "./waypoint_authorization.ts";
 import { WaypointTokens } from "./waypoint_tokens.ts";
 import { writeFileDurably } from "./store/durable_file.ts";
 import { ObjectStore } from "./store/object_store.ts";
@@ -145,6 +148,19 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     const served = metricsRoutes(metrics.registry).route("/", serviceDiscoveryRoutes(() => xds.status(), () => store.list()));
     metricsServer = serveHttp({ hostname: at.address, port: at.port, fetch: served.fetch });
   }
+  const dashboard = config.dashboardListen ? startDashboard({
+    snapshot: () => dataplane.snapshot,
+    targets: () => serviceDiscoveryTargets(xds.status(), (ns, name) => findWaypointGateway(store.list(), `${ns}/${name}`) !== undefined),
+    prometheusUrl: config.prometheusUrl || undefined,
+    scrapeIntervalMs: config.dashboardScrapeInterval * 1000,
+    windowSeconds: config.dashboardWindow,
+  }) : undefined;
+  let dashboardServer: HttpServer | undefined;
+  if (dashboard) {
+    const at = splitHostPort(config.dashboardListen);
+    dashboardServer = serveHttp({ hostname: at.address, port: at.port, fetch: graphRoutes(dashboard).fetch });
+    log.info("controlplane", "service graph", { url: `http://${config.dashboardListen}/`, rates: config.prometheusUrl || "the data plane's /metrics" });
+  }
   log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, objects: store.list().length });
   return {
     config,
@@ -156,7 +172,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     log,
     stop: async () => {
       xds.close();
-      await Promise.all([...listeners.map((l) => l.close()), metricsServer?.stop()]);
+      await Promise.all([...listeners.map((l) => l.close()), metricsServer?.stop(), dashboardServer?.stop(), dashboard?.stop()]);
     },
   };
 }

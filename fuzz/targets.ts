@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { ConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/intake.ts";
 import { DataPlane } from "../controlplane/dataplane.ts";
+import { serviceGraph } from "../controlplane/graph/service_graph.ts";
 import { decodeSettingsFrame } from "../hbone/h2/settings.ts";
 import { readGoaway, readPing, readRstStream, readSettingsAck, readWindowUpdate } from "../hbone/h2/control_frames.ts";
 import {
@@ -20,6 +21,7 @@ import {
 } from "../hbone/h2/frames.ts";
 import { HeaderBlockReader } from "../hbone/h2/header_block.ts";
 import { HpackDecoder, HpackEncoder, HpackError } from "../hbone/h2/hpack.ts";
+import { parsePrometheusText } from "../telemetry/prometheus_text.ts";
 import { authorizationSchema, checkResource, serviceSchema, trustBundleSchema, workloadSchema } from "../xds/resource_schemas.ts";
 import { parseProxyV1 } from "../ztunnel/proxy_protocol.ts";
 import { parseGreeting, parseRequest } from "../ztunnel/socks5_protocol.ts";
@@ -187,5 +189,23 @@ export const yamlIntakeTarget: FuzzTarget = {
   expected: (e) => e instanceof ConfigError,
 };
 
+/** What the controlplane's service graph reads from each proxy's /metrics, then the graph built from it. */
+export const prometheusTextTarget: FuzzTarget = {
+  name: "prometheus-text",
+  seedsFrom: "telemetry/prometheus_text_test.ts, controlplane/graph/service_graph_test.ts",
+  seeds: [
+    '# TYPE istio_requests_total counter\nistio_requests_total{reporter="waypoint",source_principal="spiffe://cluster.local/ns/demo/sa/sleep",destination_service="hello.demo.svc.cluster.local",destination_workload="hello-v1",destination_workload_namespace="demo",response_code="503",response_flags="RBAC"} 12\n',
+    'istio_request_duration_milliseconds_bucket{reporter="waypoint",destination_workload="a",destination_workload_namespace="b",le="+Inf"} 3\nistio_request_duration_milliseconds_bucket{le="0.5"} NaN\n',
+    'istio_tcp_sent_bytes_total{reporter="destination",source_workload="s",source_workload_namespace="n",destination_service="x\\"y\\n"} 1e3 1700000000\n',
+    'ambit_authorization_decisions_total{decision="deny",destination_workload="w",destination_workload_namespace="n"} +Inf\n',
+    'm{a="1",} 2\nm{,} 1\n{a="b"} 1\n',
+  ].map(text),
+  maxLength: 4 * 1024,
+  run(input) {
+    serviceGraph(parsePrometheusText(new TextDecoder().decode(input)), { waypointWorkloads: new Set(["n/s"]), waypointServices: new Set(["hello.demo.svc.cluster.local"]) });
+  },
+  expected: () => false,
+};
+
 /** Every target, in the order `npm run fuzz` runs them. */
-export const TARGETS: readonly FuzzTarget[] = [socks5Target, proxyProtocolTarget, h2FramesTarget, hpackTarget, xdsResourcesTarget, yamlIntakeTarget];
+export const TARGETS: readonly FuzzTarget[] = [socks5Target, proxyProtocolTarget, h2FramesTarget, hpackTarget, xdsResourcesTarget, yamlIntakeTarget, prometheusTextTarget];

@@ -19,6 +19,7 @@ export class Logger {
   level: LogLevel;
   readonly format: "text" | "json";
   readonly #write: (line: string) => void;
+  readonly #taps = new Map<string, ((message: string, fields: Record<string, unknown>) => void)[]>();
 
   constructor(options: LoggerOptions = {}) {
     this.level = options.level ?? "info";
@@ -39,7 +40,13 @@ export class Logger {
     this.log("error", scope, message, fields);
   }
 
+  /** Calls `fn` with every record of `scope`, whatever the level (the access-log ring). */
+  tap(scope: string, fn: (message: string, fields: Record<string, unknown>) => void): void {
+    this.#taps.set(scope, [...(this.#taps.get(scope) ?? []), fn]);
+  }
+
   log(level: LogLevel, scope: string, message: string, fields: Record<string, unknown>): void {
+    for (const fn of this.#taps.get(scope) ?? []) fn(message, fields);
     if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.level)) return;
     const time = new Date().toISOString();
     if (this.format === "json") {

@@ -5,3 +5,4 @@ export * from "./tcp_metrics.ts";
 export * from "./build_info.ts";
 export * from "./process_metrics.ts";
 export * from "./prometheus_scrape_config.ts";
+export * from "./access_log_ring.ts";

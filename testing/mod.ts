@@ -15,3 +15,4 @@ export * from "./resources.ts";
 export * from "./netns.ts";
 export * from "./capture_mesh.ts";
 export * from "./prometheus.ts";
+export * from "./waypoint_demo_mesh.ts";

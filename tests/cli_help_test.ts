@@ -22,6 +22,7 @@ const REQUIRED: Record<string, string[]> = {
   capture: ["--admin-address", "--admin-port", "--table", "--fail <closed|open>", "--no-dns", "--ztunnel-uid", "--dry-run"],
   waypoint: ["-n, --namespace", "--name", "--for", "--enroll-namespace", "--wait", "--all", "-A, --all-namespaces", "-o, --output", "--controlplane"],
   version: ["--client", "--metrics-port", "-o, --output", "--controlplane"],
+  dashboard: ["--url", "--no-open"],
 };
 
 test("ambit --help lists every command; no command is a usage error (exit 2)", async () => {

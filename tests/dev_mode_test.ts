@@ -4,14 +4,16 @@
 // commands; Ctrl-C (SIGINT to the group); check by pid that nothing it started
 // is left. Then restarts on the same state. Dev mode uses fixed addresses
 // (127.0.0.1:15010/15012, 127.0.10.x, 127.0.20.x), so these tests stay in this
-// one file and run one after another.
+// one file and run one after another. Debian's prometheus is installed for the
+// suite (scripts/test_packages.txt), so dev mode starts a real one; it is checked
+// to scrape every proxy `up` and to stop on Ctrl-C with the rest.
 import * as assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, repoRoot, runCommand, runtime, runtimeCommand, socksConnect, test } from "../testing/mod.ts";
+import { afterAll, repoRoot, runCommand, runtime, runtimeCommand, socksConnect, test, until } from "../testing/mod.ts";
 
 const READY = /Ambit dev mesh is ready/;
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-dev-"));
@@ -93,7 +95,7 @@ function startedPids(dev: Dev): number[] {
   const current = new Map<string, number>();
   const restarted: string[] = [];
   for (const line of dev.lines) {
-    const row = /^(?:controlplane|ztunnel|app)\s+(\S+)\s.*\s(\d+)$/.exec(line);
+    const row = /^(?:controlplane|ztunnel|app|prometheus)\s+(\S+)\s.*\s(\d+)$/.exec(line);
     if (row) current.set(row[1]!, Number(row[2]));
     const restart = /^(\S+) restarted \(pid (\d+)\)$/.exec(line);
     if (restart && current.has(restart[1]!)) current.set(restart[1]!, Number(restart[2])), restarted.push(restart[1]!);
@@ -149,6 +151,7 @@ test(`${runtime === "bun" ? "npm run dev" : "deno run cli/main.ts dev"}: ready l
   }
   assert.deepEqual([...answers].sort(), ["hello from v1 on node-a\n", "hello from v2 on node-b\n"]);
   await assertOnlyTheClientSpeaksAsItself();
+  await assertPrometheusScrapesTheMesh(dev);
 
   assert.match(inspect, runtime === "bun" ? /^npx ambit / : /^deno task ambit /);
   const shown = await runCommand("sh", ["-c", inspect], { cwd: repoRoot, env: { PATH, NO_COLOR: "1" } });
@@ -211,6 +214,32 @@ async function assertOnlyTheClientSpeaksAsItself(): Promise<void> {
   // On the client: no policy selects it, so only the self-call guard stands between the header and its SOCKS5.
   const proxied = await sendAndRead({ address: "127.0.20.1", port: 15006 }, "PROXY TCP4 127.0.20.2 127.0.20.1 40000 15080\r\n\x05\x01\x00");
   assert.deepEqual(proxied, { received: 0, closed: true });
+}
+
+/**
+ * Dev mode's Prometheus: in the table and the summary, and it found every ztunnel, the waypoint and the
+ * controlplane through the controlplane's http_sd list and scrapes them `up`; its data is in the state dir.
+ * The service graph beside it draws the client's edge to hello from the mesh's own metrics.
+ */
+async function assertPrometheusScrapesTheMesh(dev: Dev): Promise<void> {
+  assert.ok(dev.lines.some((l) => /^prometheus\s+prometheus\s+-\s+http:\/\/127\.0\.0\.1:9090 .*\s\d+$/.test(l)), dev.lines.join("\n"));
+  assert.ok(dev.lines.includes(`Service graph: http://127.0.0.1:20001/ (${runtime === "bun" ? "npx ambit" : "deno task ambit"} dashboard)`), dev.lines.join("\n"));
+  const pods = await until("prometheus targets up", async () => {
+    const body = await (await fetch("http://127.0.0.1:9090/api/v1/targets")).json() as { data: { activeTargets: { health: string; lastError: string; labels: Record<string, string> }[] } };
+    const t = body.data.activeTargets;
+    const summary = JSON.stringify(t.map((x) => [x.labels.pod, x.health, x.lastError]));
+    if (t.length !== 4 || t.some((x) => x.health !== "up")) return summary;
+    return t.map((x) => x.labels.pod!.replace(/^waypoint-.*/, "waypoint")).sort();
+  }, 30_000);
+  assert.deepEqual(pods, ["istiod-ambit", "waypoint", "ztunnel-node-a", "ztunnel-node-b"]);
+  assert.ok(fs.existsSync(path.join(stateDir, "prometheus")), "Prometheus keeps its data in the state dir");
+  // Rates need traffic between two of the graph's scrapes (every 5 s): a request each round.
+  const client = fs.readFileSync(path.join(stateDir, "socks", "demo", "client"), "utf8").trim();
+  await until("the service graph's edge client → hello", async () => {
+    await runCommand("curl", ["-sS", "--max-time", "10", "-o", "/dev/null", "-x", client, "http://hello.demo.svc.cluster.local/"]);
+    const graph = await (await fetch("http://127.0.0.1:20001/api/graph")).json() as { edges: { source: string; target: string; bytesPerSecond: number }[] };
+    return graph.edges.some((e) => e.source === "workload:demo/client" && e.target === "service:hello.demo.svc.cluster.local" && e.bytesPerSecond > 0) || JSON.stringify(graph.edges);
+  }, 20_000);
 }
 
 /** Sends `text` and waits for the server to close: how many bytes came back. */

@@ -4,61 +4,22 @@
 // scrapes them `up`, with the labels Istio's dashboards select on. Then, under
 // traffic client → ztunnel → waypoint → ztunnel → hello, the request queries of
 // Istio's mesh, service and workload dashboards (tests/dashboard_queries.ts)
-// return data. Every piece is a real process; the demo's apps are small HTTP
+// return data, and the controlplane's service graph reads its edges from that
+// Prometheus (--prometheus-url). Every piece is a real process; the demo's apps are small HTTP
 // servers in this process.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as http from "node:http";
 import { stringify } from "yaml";
 import {
-  afterAll, loopbackAddress, runCommand, runtimeCommand, socksUrl, startPrometheus, startProcess, startTestControlplane, startXdsMesh, test, until,
+  afterAll, DEMO_HOST, loopbackAddress, runCommand, socksUrl, startPrometheus, startWaypointDemoMesh, test, until,
 } from "../testing/mod.ts";
 import { fillVariables, WAYPOINT_DASHBOARD_QUERIES } from "./dashboard_queries.ts";
 
-const ip = { sleep: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), wp: loopbackAddress(), cp: loopbackAddress(), prom: loopbackAddress() };
-const HOST = "hello.demo.svc.cluster.local";
-const pod = (name: string, node: string, address: string, labels: string, sa: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: demo, labels: {${labels}}}
-spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: ${address}}
-`;
-const meshYaml = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
-${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${
-  pod("hello-v2", "node-b", ip.v2, "app: hello, version: v2", "hello")}---
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: demo, labels: {istio.io/use-waypoint: wp}}
-spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
-`;
-
-const backends = [ip.v1, ip.v2].map((address) => {
-  const s = http.createServer((_req, res) => res.end("hello"));
-  return new Promise<http.Server>((r) => s.listen(8080, address, () => r(s)));
-});
-const servers = await Promise.all(backends);
-const cp = await startTestControlplane(["--metrics-listen", `${ip.cp}:15014`]);
-assert.equal((await cp.apply(meshYaml)).status, 200);
-const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
-const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
-const { token } = await cp.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, { authorization: `Bearer ${adminToken}` });
-const [cmd, args] = runtimeCommand("waypoint/main.ts", ["--gateway", "demo/wp", "--address", ip.wp, "--controlplane", cp.url, "--controlplane-ca", cp.rootCertFile, "--token", token]);
-const waypoint = startProcess(cmd, args);
-await waypoint.waitForLine(/waypoint\tready/, 30_000);
+const prom = loopbackAddress();
+// The service graph reads this Prometheus (--prometheus-url) instead of scraping the proxies itself.
+const demo = await startWaypointDemoMesh((cp) => ["--metrics-listen", `${cp}:15014`, "--dashboard-listen", `${cp}:20001`, "--prometheus-url", `http://${prom}:9090`, "--dashboard-window", "10"]);
+const { mesh } = demo;
+const ip = { ...demo.ip, prom };
+const HOST = DEMO_HOST;
 
 // The whole configuration: where the target list is, nothing about the targets.
 const prometheus = startPrometheus(ip.prom, stringify({
@@ -69,11 +30,7 @@ let stopTraffic = false;
 afterAll(async () => {
   stopTraffic = true;
   await prometheus.stop();
-  waypoint.kill("SIGKILL");
-  await waypoint.exited;
-  await mesh.stop();
-  await cp.kill();
-  for (const s of servers) s.close();
+  await demo.stop();
 });
 
 test("a real Prometheus discovers every ztunnel and the waypoint over http_sd_configs, scrapes them up, and the dashboards' request queries return the waypoint's traffic", async () => {
@@ -116,6 +73,13 @@ test("a real Prometheus discovers every ztunnel and the waypoint over http_sd_co
       `spiffe://cluster.local/ns/demo/sa/sleep -> hello-v1 (${HOST}, mutual_tls)`,
       `spiffe://cluster.local/ns/demo/sa/sleep -> hello-v2 (${HOST}, mutual_tls)`,
     ]);
+    // The service graph from the same Prometheus: the edges through the waypoint, with rates.
+    await until("the service graph from Prometheus", async () => {
+      const graph = await (await fetch(`http://${ip.cp}:20001/api/graph`)).json() as { source: string; error?: string; edges: { id: string; requestsPerSecond: number; waypoint?: string }[] };
+      const ids = graph.edges.filter((e) => e.requestsPerSecond > 0 && e.waypoint === "demo/wp").map((e) => e.id).sort();
+      const want = [`service:${HOST}->workload:demo/hello-v1:http`, `service:${HOST}->workload:demo/hello-v2:http`, `workload:demo/sleep->service:${HOST}:http`];
+      return (graph.source === "prometheus" && JSON.stringify(ids) === JSON.stringify(want)) || JSON.stringify(graph);
+    }, 15_000);
   } finally {
     stopTraffic = true;
     await traffic;

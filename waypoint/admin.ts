@@ -1,7 +1,8 @@
 // The waypoint's admin API (loopback only): config dump, stats, logging level,
 // quit. Metrics and readiness are telemetry/surfaces.ts.
 import { Hono } from "hono";
-import { AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel } from "../telemetry/mod.ts";
+import { browserGuard } from "../telemetry/admin_guard.ts";
+import { type AccessLogRing, AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel } from "../telemetry/mod.ts";
 import type { WaypointState } from "./state.ts";
 
 /** What the admin API reads. */
@@ -14,12 +15,16 @@ export interface WaypointAdminView {
   readonly stats: () => unknown;
   readonly log: Logger;
   readonly quit: () => void;
+  /** The last access records. */
+  readonly accessLog?: AccessLogRing;
 }
 
 /** The admin API. */
 export function waypointAdminApp(view: WaypointAdminView): Hono {
   const app = new Hono();
-  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/stats", "/logging", "/quitquitquit"] }));
+  // The same guard as the ztunnel's admin: no cross-site POST /quitquitquit, no DNS-rebinding reads.
+  app.use(browserGuard());
+  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/stats", "/logging", "/quitquitquit", "/debug/access_log"] }));
   app.get("/version", (c) => c.json({ component: "waypoint", version: AMBIT_VERSION, gateway: view.gateway }));
   app.get("/config_dump", (c) => {
     const s = view.state().snapshot;
@@ -35,6 +40,8 @@ export function waypointAdminApp(view: WaypointAdminView): Hono {
       certificate: view.certificate(),
     });
   });
+  // The recent access log (a bounded ring), for the controlplane's service-graph page.
+  app.get("/debug/access_log", (c) => c.json({ records: view.accessLog?.recent({ workload: c.req.query("workload"), addresses: c.req.queries("address") ?? [], limit: Number(c.req.query("limit") ?? 50) }) ?? [] }));
   app.get("/stats", (c) => c.json(view.stats()));
   app.get("/logging", (c) => c.json({ level: view.log.level }));
   app.post("/logging", (c) => {

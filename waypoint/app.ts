@@ -6,7 +6,7 @@ import { ConnectionPool, copyBidirectional, HboneServer, HboneStatusError, type 
 import { CertificateAuthority, CertificateRenewer, formatSpiffeId, spiffeId, type WorkloadCertificate } from "../identity/mod.ts";
 import { type HttpServer, serveHttp } from "../runtime/mod.ts";
 import { HttpMetrics } from "../telemetry/http_metrics.ts";
-import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
+import { AccessLogRing, AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
 import type { WaypointSnapshot } from "../xds/waypoint_resources.ts";
 import { prometheusApp, readinessProbeApp } from "../telemetry/surfaces.ts";
 import { waypointAdminApp } from "./admin.ts";
@@ -43,6 +43,7 @@ export interface Waypoint {
 /** Starts a waypoint from its config. */
 export async function startWaypoint(config: WaypointConfig, options: { log?: Logger } = {}): Promise<Waypoint> {
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
+  const accessRing = AccessLogRing.tapping(log);
   const metrics = new HttpMetrics("waypoint", AMBIT_VERSION);
   const protocolErrors = metrics.registry.counter("ambit_waypoint_protocol_errors_total", "Malformed requests and HTTP/2 protocol errors, by kind and the status answered (0: connection closed)", ["kind", "response_code"]);
   const tunnels = metrics.registry.counter("ambit_waypoint_tunnels_total", "HBONE tunnels the waypoint terminated, by CONNECT status", ["response_code"]);
@@ -191,6 +192,7 @@ export async function startWaypoint(config: WaypointConfig, options: { log?: Log
           : { kind: "file", path: config.localConfig, lastError: localSource?.lastError, loadedAt: localSource?.loadedAt?.toISOString() },
       stats: () => ({ inFlight, downstreamConnections: engine.openConnections, tunnels: hbone.openTunnels, pool: pool.stats() }),
       log,
+      accessLog: accessRing,
       quit: () => void drain().then(() => process.exit(0)),
     }).fetch,
   }));

@@ -1,12 +1,15 @@
 // ztunnel's HTTP surfaces, each a small Hono app: admin (loopback only),
 // metrics and readiness. Tests call app.request() without sockets.
-import { Hono, type MiddlewareHandler } from "hono";
-import { AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
+import { Hono } from "hono";
+import { ADMIN_REQUEST_HEADER, browserGuard } from "../telemetry/admin_guard.ts";
+import { type AccessLogRing, AMBIT_VERSION, LOG_LEVELS, type Logger, type LogLevel, type MetricsRegistry } from "../telemetry/mod.ts";
 import type { ConnectionPoolStats } from "../hbone/mod.ts";
 import type { CertificateInfo } from "./certificates.ts";
 import type { ConnectionInfo } from "./connections.ts";
 import type { ProxyState } from "./state.ts";
 import type { ConnectionFacts } from "./rbac.ts";
+
+export { ADMIN_REQUEST_HEADER };
 import { parseSpiffeId } from "../identity/mod.ts";
 
 /** What the admin API reads. */
@@ -23,48 +26,15 @@ export interface AdminView {
   readonly explain?: (facts: ConnectionFacts) => unknown;
   /** What the xDS client received (controlplane mode). */
   readonly xds?: () => unknown;
-}
-
-/** The header a state-changing admin request must carry: no browser sends it cross-site without a CORS preflight, which this API never grants. */
-export const ADMIN_REQUEST_HEADER = "x-ambit-admin";
-
-/**
- * Keeps browsers out of the admin API, which has no authentication of its own
- * and listens on loopback, where any web page the user opens can reach it.
- * - The Host must be an IP literal or `localhost`: a DNS-rebinding page sends
- *   its own name.
- * - A state-changing request (anything but GET/HEAD) must not come from
- *   another site (`Sec-Fetch-Site`, `Origin`) and must carry
- *   {@link ADMIN_REQUEST_HEADER}, which makes it a non-simple request: a
- *   cross-site form or `fetch` cannot send it without a preflight.
- */
-export function browserGuard(): MiddlewareHandler {
-  return async (c, next) => {
-    const host = c.req.header("host") ?? new URL(c.req.url).host;
-    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost)(:\d+)?$/.test(host)) {
-      return c.json({ error: `admin API: Host ${JSON.stringify(host)} is not an IP address or localhost` }, 403);
-    }
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    const site = c.req.header("sec-fetch-site");
-    if (site !== undefined && site !== "same-origin" && site !== "none") {
-      return c.json({ error: `admin API: refused a ${site} request from a browser` }, 403);
-    }
-    const origin = c.req.header("origin");
-    if (origin !== undefined && origin !== `http://${host}`) {
-      return c.json({ error: `admin API: refused a request from origin ${origin}` }, 403);
-    }
-    if (c.req.header(ADMIN_REQUEST_HEADER) === undefined) {
-      return c.json({ error: `admin API: ${c.req.method} ${c.req.path} needs the header ${ADMIN_REQUEST_HEADER} (e.g. curl -X POST -H '${ADMIN_REQUEST_HEADER}: 1' …)` }, 403);
-    }
-    return next();
-  };
+  /** The last access records. */
+  readonly accessLog?: AccessLogRing;
 }
 
 /** The admin API: config dump, connections, logging level, quit. */
 export function adminApp(view: AdminView): Hono {
   const app = new Hono();
   app.use(browserGuard());
-  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds"] }));
+  app.get("/", (c) => c.json({ endpoints: ["/version", "/config_dump", "/logging", "/quitquitquit", "/debug/connections", "/debug/pool", "/debug/xds", "/debug/access_log"] }));
   app.get("/version", (c) => c.json({ component: "ztunnel", version: AMBIT_VERSION, node: view.node }));
   app.get("/config_dump", (c) => {
     const s = view.state().snapshot;
@@ -78,6 +48,8 @@ export function adminApp(view: AdminView): Hono {
     });
   });
   app.get("/debug/connections", (c) => c.json({ connections: view.connections() }));
+  // The recent access log (a bounded ring), for the controlplane's service-graph page.
+  app.get("/debug/access_log", (c) => c.json({ records: view.accessLog?.recent({ workload: c.req.query("workload"), addresses: c.req.queries("address") ?? [], limit: Number(c.req.query("limit") ?? 50) }) ?? [] }));
   app.get("/debug/pool", (c) => c.json(view.pool()));
   app.get("/debug/xds", (c) => (view.xds ? c.json(view.xds()) : c.json({ error: "not in controlplane mode" }, 404)));
   // GET /debug/authorize?source=spiffe://…&sourceIp=…&destination=<workload ip>&port=<p> (no source = plaintext)

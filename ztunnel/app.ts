@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import { ConnectionPool, HboneServer } from "../hbone/mod.ts";
 import { CertificateAuthority, formatSpiffeId, sameSpiffeId, type WorkloadCertificate } from "../identity/mod.ts";
 import { type HttpServer, serveHttp } from "../runtime/mod.ts";
-import { AMBIT_VERSION, Logger, TcpMetrics } from "../telemetry/mod.ts";
+import { AccessLogRing, AMBIT_VERSION, Logger, TcpMetrics } from "../telemetry/mod.ts";
 import type { DataPlaneSnapshot } from "../xds/resources.ts";
 import { adminApp, metricsApp, readinessApp } from "./admin.ts";
 import { CertificateManager, type CertificateSource, LocalCaSource } from "./certificates.ts";
@@ -44,6 +44,7 @@ export interface Ztunnel {
 /** Starts a ztunnel from its config. */
 export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logger; certificateSource?: CertificateSource } = {}): Promise<Ztunnel> {
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
+  const accessLog = AccessLogRing.tapping(log);
   const metrics = new TcpMetrics("ztunnel", AMBIT_VERSION);
   const tracker = new ConnectionTracker();
   let revokedSerials: ReadonlySet<string> = new Set();
@@ -208,6 +209,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
           },
       log,
       explain: (facts) => inbound.explain(facts),
+      accessLog,
       quit: () => void drain().then(() => process.exit(0)),
       xds: xdsSource && (() => ({
         stats: xdsSource.client?.stats(),

@@ -8,6 +8,7 @@ import type { Io } from "../io.ts";
 import { table } from "../output.ts";
 import { recordProcesses, startDevMesh } from "../dev/dev_mesh.ts";
 import { cliHint } from "../dev/launcher.ts";
+import { PROMETHEUS_MISSING } from "../dev/dev_prometheus.ts";
 import { DEV_ADDRESSES, devPlan, type DevPlan, MAX_DEV_NODES } from "../dev/plan.ts";
 import { removeProcessFile } from "../dev/process_file.ts";
 import { ChildFailed } from "../dev/readiness.ts";
@@ -81,9 +82,9 @@ async function runDev(plan: DevPlan, io: Io, options: { samples: boolean; reset:
   try {
     io.out(`${io.color.bold("ambit dev")}: state and logs in ${plan.stateDir}/\n`);
     try {
-      const { samples } = await startDevMesh(plan, supervisor, io, options);
+      const { samples, prometheus } = await startDevMesh(plan, supervisor, io, options);
       ready = true;
-      io.out("\n" + summary(plan, supervisor.children, samples !== undefined));
+      io.out("\n" + summary(plan, supervisor.children, samples !== undefined, prometheus));
       io.out(`\n${io.color.green(io.color.bold(READY_LINE))} (${supervisor.children.length} processes, ${((Date.now() - started) / 1000).toFixed(1)}s). Ctrl-C stops it.\n`);
     } catch (e) {
       if (!stopping) {
@@ -103,7 +104,7 @@ function indent(lines: readonly string[]): string {
 }
 
 /** What runs where, and two commands to try. */
-function summary(plan: DevPlan, children: readonly Child[], samples: boolean): string {
+function summary(plan: DevPlan, children: readonly Child[], samples: boolean, prometheus: { url: string } | { skipped: string } | undefined): string {
   const pid = (name: string) => children.find((c) => c.name === name)?.pid;
   const rows = [
     ["controlplane", "controlplane", "-", `${plan.controlplane.devUrl} (dev, no auth), https://${plan.controlplane.listen}, metrics http://${plan.controlplane.metricsListen}/metrics`, pid("controlplane")],
@@ -112,6 +113,7 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean): s
     ...children.filter((c) => c.role === "waypoint").map((c) => [
       "waypoint", c.name, plan.nodes[0]!.name, `${/--address (\S+)/.exec(c.command)?.[1] ?? "?"} (HBONE :15008, ready :15021)`, c.pid,
     ]),
+    ...(prometheus && "url" in prometheus ? [["prometheus", "prometheus", "-", `${prometheus.url} (targets from the controlplane's http_sd list)`, pid("prometheus")]] : []),
   ];
   const client = plan.apps.find((a) => a.name === "client");
   const tries = [
@@ -124,6 +126,9 @@ function summary(plan: DevPlan, children: readonly Child[], samples: boolean): s
   ];
   return table(["ROLE", "NAME", "NODE", "ADDRESS", "PID"], rows.map((r) => r.map((c) => c === undefined ? undefined : String(c)))) +
     `\nLogs: ${path.join(plan.logDir, "<name>.log")}\n` +
-    `Metrics: prometheus --config.file ${plan.prometheusConfig} (Istio's ztunnel labels, so its Grafana dashboards and Kiali work unchanged)\n` +
+    `Service graph: http://${DEV_ADDRESSES.dashboard}/ (${cliHint()} dashboard)\n` +
+    (prometheus && "url" in prometheus
+      ? `Metrics: Prometheus at ${prometheus.url}, config ${plan.prometheusConfig} (Istio's labels, so its Grafana dashboards and Kiali work unchanged)\n`
+      : `Metrics: ${prometheus?.skipped ?? PROMETHEUS_MISSING}\n`) +
     `\nTry:\n${tries.map((t) => `  ${t}\n`).join("")}`;
 }

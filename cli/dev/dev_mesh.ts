@@ -15,9 +15,9 @@ import * as path from "node:path";
 import { ControlplaneClient } from "../controlplane_client.ts";
 import { CommandError } from "../errors.ts";
 import type { Io } from "../io.ts";
-import { prometheusScrapeConfig } from "../../telemetry/mod.ts";
+import { startDevPrometheus } from "./dev_prometheus.ts";
 import { sampleAppCommand, serviceCommand } from "./launcher.ts";
-import type { DevPlan } from "./plan.ts";
+import { DEV_ADDRESSES, type DevPlan } from "./plan.ts";
 import { ownCommandLine, readLeftovers, stillRunning, writeProcessFile } from "./process_file.ts";
 import { httpReady, listening, waitUntil } from "./readiness.ts";
 import { applySamples, type SamplesResult } from "./samples.ts";
@@ -31,7 +31,7 @@ export interface DevMeshOptions {
 }
 
 /** Starts everything in the plan under `supervisor`; resolves once all of it is ready. */
-export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io, options: DevMeshOptions): Promise<{ samples?: SamplesResult }> {
+export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io, options: DevMeshOptions): Promise<{ samples?: SamplesResult; prometheus?: { url: string } | { skipped: string } }> {
   fs.mkdirSync(plan.logDir, { recursive: true });
   await endLeftovers(plan, io);
   const cp = new ControlplaneClient(plan.controlplane.devUrl);
@@ -52,7 +52,7 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
       name: "controlplane", role: "controlplane", logFile: log("controlplane"),
       ...serviceCommand("controlplane", [
         "--state-dir", plan.controlplane.stateDir, "--listen", plan.controlplane.listen, "--dev-listen", plan.controlplane.devListen,
-        "--metrics-listen", plan.controlplane.metricsListen,
+        "--metrics-listen", plan.controlplane.metricsListen, "--dashboard-listen", DEV_ADDRESSES.dashboard,
       ]),
     }, { restartable: true });
     await step("starting the controlplane", () => waitUntil("the controlplane", () => cp.ready(), { child: controlplane, timeoutMs: options.timeoutMs }),
@@ -80,19 +80,17 @@ export async function startDevMesh(plan: DevPlan, supervisor: Supervisor, io: Io
         () => Promise.all(plan.apps.map((a, i) => waitUntil(`app ${a.name}`, () => listening(a.address, a.port), { child: apps[i]!, timeoutMs: options.timeoutMs }))),
         () => `apps listening: ${plan.apps.map((a) => `${a.name} (${a.address}:${a.port})`).join(", ")}`);
     }
-    fs.writeFileSync(plan.prometheusConfig, prometheusScrapeConfig({
-      ztunnels: plan.nodes.map((n) => ({ node: n.name, address: n.address })),
-      controlplane: plan.controlplane.metricsListen,
-    }));
     // Waypoints need their ztunnels' state (their Services' endpoints) before they are of use.
     const waypoints = new DevWaypoints(plan, supervisor, cp, io, options.timeoutMs);
     await step("starting the waypoints of the store", () => waypoints.sync(),
       () => `waypoints ready: ${waypoints.running.map((w) => `${w.key} (${w.address})`).join(", ") || "none"}`);
+    const prometheus = await startDevPrometheus(plan, supervisor, options.timeoutMs);
+    if ("url" in prometheus) io.out(`${io.color.green("✓")} prometheus ready on ${prometheus.url} (discovers the mesh at http://${plan.controlplane.metricsListen}/sd/prometheus)\n`);
     recordProcesses(plan, supervisor);
     // A waypoint started or stopped later is recorded too, so a killed run's leftovers are all found.
     waypoints.watch(500, () => recordProcesses(plan, supervisor));
     watching = true;
-    return { samples };
+    return { samples, prometheus };
   } finally {
     // The waypoint watch keeps using the client until the supervisor stops.
     if (!watching) cp.close();

@@ -19,6 +19,9 @@ export const DEV_ADDRESSES = Object.freeze({
   controlplaneDev: "127.0.0.1:15010",
   controlplaneTls: "127.0.0.1:15012",
   controlplaneMetrics: "127.0.0.1:15014",
+  /** The service-graph page (Kiali's port). */
+  dashboard: "127.0.0.1:20001",
+  prometheus: "127.0.0.1:9090",
   nodePrefix: "127.0.10.",
   appPrefix: "127.0.20.",
   appPort: 8080,
