@@ -6,7 +6,7 @@
 // page draws the edges with non-zero rates, a click on a workload shows its config
 // and access log, and the console stays clean. A second case serves the page
 // with a graph whose names are markup, as a hostile peer's HBONE baggage could
-// make them, and checks they stay text. The screenshot goes to docs/.
+// make them, and checks they stay text. The screenshot in docs/ comes from here (AMBIT_UPDATE_SCREENSHOT=1).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -90,7 +90,11 @@ test("after traffic through the waypoint the page draws the demo's edges with no
     assert.deepEqual(config.services.map((s: { hostname: string }) => s.hostname), [HOST]);
     await page.waitForSelector("#access-log tr:nth-child(2)", { timeout: 10_000 });
     assert.match(await page.locator("#access-log").textContent() ?? "", /connection complete|request/);
-    await page.screenshot({ path: path.join(repoRoot, "docs", "service_graph.png") });
+    // The one in docs/ is made by this test: AMBIT_UPDATE_SCREENSHOT=1 writes it there; otherwise it goes to a
+    // temporary file, so a test run leaves the tree as it found it.
+    const shot = process.env.AMBIT_UPDATE_SCREENSHOT === "1" ? path.join(repoRoot, "docs", "service_graph.png") : path.join(userDataDir, "service_graph.png");
+    await page.screenshot({ path: shot });
+    assert.ok(fs.statSync(shot).size > 10_000, "the screenshot is empty");
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
