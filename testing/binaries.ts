@@ -1,9 +1,10 @@
-// The binaries bench/startup.ts measures: rebuilt with `bun scripts/build.ts`
-// when one is missing or older than any source file a service could bundle.
+// The compiled binaries of `npm run build`, for benchmarks and tests that run
+// them: rebuilt with `bun scripts/build.ts` when one is missing or older than
+// any source file it could bundle.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../testing/runtime_command.ts";
+import { repoRoot } from "./runtime_command.ts";
 
 /** Top-level folders that are never bundled into a service. */
 const NOT_BUNDLED = new Set(["node_modules", "dist", "tmp", "tests", "testing", "bench", "scripts", "docs", "samples", "containers", "cli"]);
