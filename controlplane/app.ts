@@ -26,8 +26,11 @@ import { serviceDiscoveryRoutes } from "./routes/service_discovery_routes.ts";
 import { waypointRoutes } from "./routes/waypoint_routes.ts";
 import { checkWaypointStream } from "./waypoint_authorization.ts";
 import { WaypointTokens } from "./waypoint_tokens.ts";
+import type { ConfigStore } from "./store/config_store.ts";
 import { writeFileDurably } from "./store/durable_file.ts";
-import { ObjectStore } from "./store/object_store.ts";
+import { openStore } from "./store/open_store.ts";
+import { PersistentVips } from "./store/persistent_vips.ts";
+import { shareSecrets } from "./store/shared_secrets.ts";
 
 /** A running controlplane. */
 export interface Controlplane {
@@ -39,7 +42,7 @@ export interface Controlplane {
   readonly adminToken: string;
   /** PEM roots: what clients verify the controlplane's certificate with. */
   readonly rootCertPem: string;
-  readonly store: ObjectStore;
+  readonly store: ConfigStore;
   readonly log: Logger;
   stop(): Promise<void>;
 }
@@ -48,15 +51,23 @@ export interface Controlplane {
 export async function startControlplane(config: ControlplaneConfig, options: { log?: Logger } = {}): Promise<Controlplane> {
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
   fs.mkdirSync(config.stateDir, { recursive: true });
-  const adminToken = loadOrCreateAdminToken(path.join(config.stateDir, "admin-token"));
-  const store = ObjectStore.open(path.join(config.stateDir, "store"));
-  const nodes = new NodeRegistry(config.stateDir);
+  const store = await openStore(config);
+  const adminTokenFile = path.join(config.stateDir, "admin-token");
+  const caOptions = { dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl };
+  // Replicas on one store share the CA and the admin token; a lone file store keeps its own files.
+  const adminToken = config.store
+    ? await shareSecrets(store.records("shared"), {
+      caDir: config.caDir, defaultCaDir: config.caDir === path.join(config.stateDir, "ca"), adminTokenFile,
+      createCa: async () => void await CertificateAuthority.loadOrCreate(caOptions),
+    })
+    : loadOrCreateAdminToken(adminTokenFile);
+  const nodes = new NodeRegistry(store.records("nodes"));
   const waypointTokens = new WaypointTokens(config.stateDir);
-  const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
+  const ca = await CertificateAuthority.loadOrCreate(caOptions);
   // A bad mesh config stops the start with the file and field named: CUSTOM policies would otherwise fail closed unseen.
   const mesh = config.meshConfig ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8")) : { extAuthzProviders: [] };
-  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
-  dataplane.update(store.list());
+  const vips = new PersistentVips(store, config.vipRange);
+  const dataplane = new DataPlane({ ...config, allocateVip: vips.allocate, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
   const metrics = controlplaneMetrics(() => xds.status());
   const xds = new DeltaXdsServer({
     resourcesFor: (node) => dataplane.desired(node),
@@ -65,11 +76,16 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     keepaliveMs: config.xdsKeepalive * 1000,
     observer: metrics.xds,
   });
-  store.onChange(() => {
+  const retranslate = serialized(async () => {
     dataplane.update(store.list());
+    // New VIPs are claimed in the store before they are pushed; losing a race means translating again.
+    for (let round = 0; round < 3 && await vips.settle(); round++) dataplane.update(store.list());
     xds.notifyChanged();
-  });
-  if (config.configDir) applyConfigDir(config.configDir, store, log);
+  }, (e) => log.error("controlplane", "translation failed", { error: (e as Error).message }));
+  await retranslate();
+  store.onChange(() => void retranslate());
+  vips.onChange(() => void retranslate());
+  if (config.configDir) await applyConfigDir(config.configDir, store, log);
 
   const app = new Hono<{ Bindings: RequestEnv; Variables: { caller: Caller } }>();
   const identify = (req: Request, env: unknown) => identifyCaller(req, env as RequestEnv, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens });
@@ -87,13 +103,13 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.get("/healthz/ready", (c) => c.text("ready\n"));
   app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
   app.route("/", configRoutes(store, dataplane));
-  app.route("/", nodeRoutes(nodes, ca, xds, {
-    joinTokenTtl: config.joinTokenTtl,
-    onRevoked: () => {
-      dataplane.refreshTrustBundle();
-      xds.notifyChanged();
-    },
-  }));
+  app.route("/", nodeRoutes(nodes, ca, xds, { joinTokenTtl: config.joinTokenTtl }));
+  // A revocation through any replica (this one included) reaches this one through the store.
+  nodes.onRevoked((node) => {
+    xds.closeNode(node);
+    dataplane.refreshTrustBundle();
+    xds.notifyChanged();
+  });
   app.route("/", caRoutes(ca, dataplane, nodes, log));
   app.route("/", waypointRoutes(waypointTokens, dataplane, xds, config.trustDomain));
   app.route("/", xdsRoutes(xds, (req, env, node) => {
@@ -106,6 +122,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   }));
   app.onError((e, c) => {
     log.error("api", "request failed", { path: c.req.path, error: e.message });
+    if ((e as { code?: string }).code === "ERR_STORE_UNAVAILABLE") return c.json({ error: e.message, code: "ERR_STORE_UNAVAILABLE" }, 503);
     return c.json({ error: e.message }, 500);
   });
 
@@ -145,7 +162,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     const served = metricsRoutes(metrics.registry).route("/", serviceDiscoveryRoutes(() => xds.status(), () => store.list()));
     metricsServer = serveHttp({ hostname: at.address, port: at.port, fetch: served.fetch });
   }
-  log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, objects: store.list().length });
+  log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, store: store.description, objects: store.list().length });
   return {
     config,
     url,
@@ -157,6 +174,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     stop: async () => {
       xds.close();
       await Promise.all([...listeners.map((l) => l.close()), metricsServer?.stop()]);
+      await store.close();
     },
   };
 }
@@ -169,14 +187,35 @@ function loadOrCreateAdminToken(file: string): string {
 }
 
 /** Applies each YAML/JSON file of the config directory; a bad file is reported and skipped. */
-function applyConfigDir(dir: string, store: ObjectStore, log: Logger): void {
+async function applyConfigDir(dir: string, store: ConfigStore, log: Logger): Promise<void> {
   for (const name of fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
     const file = path.join(dir, name);
     try {
       const { objects } = parseConfig(fs.readFileSync(file, "utf8"), file);
-      store.apply(objects, `config-dir:${file}`);
+      await store.apply(objects, `config-dir:${file}`);
     } catch (e) {
       log.error("config", "config file rejected", { file, error: e instanceof ConfigError ? e.message : (e as Error).message });
     }
   }
+}
+
+/** Runs `task` one at a time; a call while it runs schedules exactly one more run after it. */
+function serialized(task: () => Promise<void>, onError: (e: unknown) => void): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await task().catch(onError);
+      } while (again);
+    })();
+    await running;
+    running = undefined;
+  };
+  return run;
 }

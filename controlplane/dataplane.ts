@@ -18,6 +18,8 @@ export interface DataPlaneOptions {
   readonly clusterId: string;
   readonly rootNamespace: string;
   readonly vipRange: string;
+  /** Where VIPs come from (default: in memory over vipRange; the controlplane's are persistent). */
+  readonly allocateVip?: (key: string) => string;
   /** Roots ztunnels should trust (sent as the TrustBundle resource). */
   readonly trustBundle: () => readonly string[];
   /** Serials of revoked nodes' unexpired certificates (sent with the TrustBundle). */
@@ -41,7 +43,7 @@ export class DataPlane {
   readonly #allocateVip: (key: string) => string;
 
   constructor(private readonly options: DataPlaneOptions) {
-    this.#allocateVip = vipAllocator(options.vipRange);
+    this.#allocateVip = options.allocateVip ?? vipAllocator(options.vipRange);
   }
 
   /** Re-translates from the store's objects. */
