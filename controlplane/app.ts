@@ -51,7 +51,7 @@ export interface Controlplane {
 export async function startControlplane(config: ControlplaneConfig, options: { log?: Logger } = {}): Promise<Controlplane> {
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
   fs.mkdirSync(config.stateDir, { recursive: true });
-  const store = await openStore(config);
+  const store = await openStore(config, (message, fields) => log.warn("kubernetes", message, fields));
   const adminTokenFile = path.join(config.stateDir, "admin-token");
   const caOptions = { dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl };
   // Replicas on one store share the CA and the admin token; a lone file store keeps its own files.
@@ -122,7 +122,8 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   }));
   app.onError((e, c) => {
     log.error("api", "request failed", { path: c.req.path, error: e.message });
-    if ((e as { code?: string }).code === "ERR_STORE_UNAVAILABLE") return c.json({ error: e.message, code: "ERR_STORE_UNAVAILABLE" }, 503);
+    const code = (e as { code?: string }).code;
+    if (code === "ERR_STORE_UNAVAILABLE" || code === "ERR_STORE_READ_ONLY") return c.json({ error: e.message, code }, code === "ERR_STORE_READ_ONLY" ? 405 : 503);
     return c.json({ error: e.message }, 500);
   });
 

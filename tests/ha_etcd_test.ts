@@ -9,6 +9,7 @@ import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml
 import {
   afterAll, loopbackAddress, readAll, socksConnect, startTestControlplane, startXdsMesh, type TestControlplane, type TestNode, test,
 } from "../testing/mod.ts";
+import { until } from "../testing/until.ts";
 
 const ip = { client: loopbackAddress(), echo: loopbackAddress() };
 const etcd = await startEtcd();
@@ -38,15 +39,6 @@ afterAll(async () => {
   echo.close();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 type XdsView = { stats: { streams: number; url: string; connected: boolean }; received: { nonce: string; typeUrl: string; resources: string[] }[] };
 const xdsView = async (node: TestNode) => (await (await node.admin("/debug/xds")).json()) as XdsView;
 const configDump = async (node: TestNode) => (await (await node.admin("/config_dump")).json()) as { workloads: { name: string }[]; services: { hostname: string; vips: { address: string }[] }[]; config: { xds: XdsView["stats"] } };

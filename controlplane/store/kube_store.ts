@@ -1,0 +1,121 @@
+/**
+ * Kubernetes mode (docs/kubernetes.md): the objects are the API server's. One
+ * list/watch per kind the controlplane reads (@kubernetes/client-node's
+ * ListWatch: list, then watch from the list's resourceVersion; on 410 Gone it
+ * lists again and reports what disappeared meanwhile as deletions), feeding the
+ * same translation as the embedded store. Config is changed with kubectl, so
+ * apply and delete here are refused. Records (node registry, VIPs) stay in files
+ * under the state directory.
+ *
+ * @example
+ * ```ts
+ * const store = await KubeStore.open("/etc/kubeconfig", ".ambit/controlplane", log);
+ * ```
+ * @module
+ */
+import * as path from "node:path";
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject, ListWatch, Watch } from "@kubernetes/client-node";
+import { AmbitError } from "../../errors/mod.ts";
+import { type KubeObject, objectKey } from "../../config/objects.ts";
+import { ObjectView } from "./_object_view.ts";
+import type { ConfigStore, ObjectChange, RecordCollection } from "./config_store.ts";
+import { ObjectStore } from "./object_store.ts";
+
+/** What the controlplane lists and watches: [apiVersion, kind, REST path]. */
+export const WATCHED_KINDS: readonly (readonly [string, string, string])[] = [
+  ["v1", "Namespace", "/api/v1/namespaces"],
+  ["v1", "Pod", "/api/v1/pods"],
+  ["v1", "Service", "/api/v1/services"],
+  ["v1", "ServiceAccount", "/api/v1/serviceaccounts"],
+  ["security.istio.io/v1", "AuthorizationPolicy", "/apis/security.istio.io/v1/authorizationpolicies"],
+  ["security.istio.io/v1", "PeerAuthentication", "/apis/security.istio.io/v1/peerauthentications"],
+  ["security.istio.io/v1", "RequestAuthentication", "/apis/security.istio.io/v1/requestauthentications"],
+  ["networking.istio.io/v1", "ServiceEntry", "/apis/networking.istio.io/v1/serviceentries"],
+  ["networking.istio.io/v1", "WorkloadEntry", "/apis/networking.istio.io/v1/workloadentries"],
+  ["gateway.networking.k8s.io/v1", "Gateway", "/apis/gateway.networking.k8s.io/v1/gateways"],
+  ["gateway.networking.k8s.io/v1", "HTTPRoute", "/apis/gateway.networking.k8s.io/v1/httproutes"],
+];
+
+/** Config objects from the Kubernetes API; records in files. */
+export class KubeStore extends ObjectView implements ConfigStore {
+  readonly #informers: ListWatch<KubernetesObject>[] = [];
+  readonly #records: ObjectStore;
+  #revision = 0;
+  #stopped = false;
+
+  private constructor(readonly description: string, stateDir: string, private readonly log: (message: string, fields: Record<string, unknown>) => void) {
+    super();
+    this.#records = ObjectStore.open(path.join(stateDir, "store"), stateDir);
+  }
+
+  /** Loads the kubeconfig (`in-cluster` for the pod's ServiceAccount), lists every kind and starts watching. */
+  static async open(kubeconfig: string, stateDir: string, log: (message: string, fields: Record<string, unknown>) => void): Promise<KubeStore> {
+    const kc = new KubeConfig();
+    if (kubeconfig === "in-cluster") kc.loadFromCluster();
+    else kc.loadFromFile(kubeconfig);
+    const store = new KubeStore(`kubernetes:${kc.getCurrentCluster()?.server ?? kubeconfig}`, stateDir, log);
+    const api = KubernetesObjectApi.makeApiClient(kc);
+    const watch = new Watch(kc);
+    await Promise.all(WATCHED_KINDS.map(([apiVersion, kind, restPath]) => store.#watch(watch, restPath, () => api.list(apiVersion, kind), kind)));
+    return store;
+  }
+
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** One ListWatch; an error (a kind whose CRD is missing, the API server away) restarts it after a second. */
+  async #watch(watch: Watch, restPath: string, list: () => Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>, kind: string): Promise<void> {
+    const informer = new ListWatch<KubernetesObject>(restPath, watch, list as never, false);
+    const put = (o: KubernetesObject) => this.#changed(() => this.objects.set(objectKey(toKubeObject(o, kind)), toKubeObject(o, kind)));
+    informer.on("add", put);
+    informer.on("update", put);
+    informer.on("delete", (o) => this.#changed(() => this.objects.delete(objectKey(toKubeObject(o, kind)))));
+    informer.on("error", (e) => {
+      this.log("list/watch failed; retrying in 1 s", { kind, error: (e as Error)?.message ?? String(e) });
+      if (!this.#stopped) setTimeout(() => void informer.start().catch(() => undefined), 1000);
+    });
+    this.#informers.push(informer);
+    await informer.start().catch((e) => this.log("first list failed; retrying", { kind, error: (e as Error).message }));
+  }
+
+  #changed(apply: () => void): void {
+    apply();
+    this.#revision++;
+    this.notify();
+  }
+
+  apply(): Promise<ObjectChange[]> {
+    return Promise.reject(new KubeModeError());
+  }
+
+  delete(): Promise<ObjectChange[]> {
+    return Promise.reject(new KubeModeError());
+  }
+
+  audit(): Promise<unknown[]> {
+    return Promise.resolve([]);
+  }
+
+  records<T>(name: string): RecordCollection<T> {
+    return this.#records.records<T>(name);
+  }
+
+  async close(): Promise<void> {
+    this.#stopped = true;
+    await Promise.all(this.#informers.map((i) => i.stop()));
+  }
+}
+
+/** In Kubernetes mode config changes go to the API server (HTTP 405). */
+export class KubeModeError extends AmbitError {
+  constructor() {
+    super("ERR_STORE_READ_ONLY", "this controlplane reads its config from the Kubernetes API: change it there (kubectl apply / delete)");
+  }
+}
+
+/** The API object as the translation reads it (apiVersion and kind are left out of list items). */
+function toKubeObject(o: KubernetesObject, kind: string): KubeObject {
+  const found = WATCHED_KINDS.find(([, k]) => k === kind)!;
+  return { ...(o as unknown as KubeObject), apiVersion: o.apiVersion ?? found[0], kind: o.kind ?? kind };
+}

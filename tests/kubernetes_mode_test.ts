@@ -1,0 +1,90 @@
+// Kubernetes mode: `controlplane --kubeconfig` lists and watches a Kubernetes
+// API and feeds its translation to real ztunnels. FAKED: the API server — none
+// can be installed here (TEST_PEERS.md) — so this uses testing/kube_api_server.ts,
+// a small server implementing what kubectl and @kubernetes/client-node use; every
+// change below is made with the real kubectl 1.32 (apply, get, get --watch,
+// patch, delete), and the controlplane reads it with client-node.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startKubeApiServer } from "../testing/kube_api_server.ts";
+import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml.ts";
+import { afterAll, loopbackAddress, runCommand, startProcess, startTestControlplane, startXdsMesh, type TestNode, test } from "../testing/mod.ts";
+import { until } from "../testing/until.ts";
+
+const api = await startKubeApiServer(loopbackAddress());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-kube-"));
+const kubeconfig = path.join(dir, "kubeconfig");
+fs.writeFileSync(kubeconfig, api.kubeconfig());
+const kubectl = async (args: string[], input?: string) => {
+  const r = await runCommand("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, env: { KUBECONFIG: kubeconfig } });
+  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+};
+const apply = (yaml: string) => kubectl(["apply", "--validate=false", "-f", "-"], yaml);
+const ip = { client: loopbackAddress(), echo: loopbackAddress() };
+
+// Some config exists before the controlplane starts (the first list), some arrives after (the watch).
+await apply(ambientNamespaceYaml("demo", ["client", "echo"]) + podYaml({ name: "client", node: "node-a", ip: ip.client, serviceAccount: "client" }));
+const cp = await startTestControlplane(["--kubeconfig", kubeconfig]);
+const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
+const a = mesh.nodes["node-a"]!;
+afterAll(async () => {
+  await mesh.stop();
+  await cp.kill();
+  await api.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Workload = { name: string; canonicalRevision: string };
+const workloads = async (node: TestNode) => ((await (await node.admin("/config_dump")).json()).workloads as Workload[]);
+const hasWorkload = (node: TestNode, name: string) => workloads(node).then((ws) => ws.find((w) => w.name === name));
+
+test("objects applied with kubectl reach the ztunnels within 1 s; kubectl get shows them", async () => {
+  await until("client (listed at start) at node-a", () => hasWorkload(a, "client"));
+  await apply(podYaml({ name: "echo", node: "node-b", ip: ip.echo, serviceAccount: "echo" }) + "---\n" + serviceYaml({ name: "echo" }));
+  const started = Date.now(); // kubectl has returned: the objects are in the API server
+  await Promise.all(Object.values(mesh.nodes).map((n) => until(`echo at ${n.name}`, () => hasWorkload(n, "echo"))));
+  assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+  assert.match(await kubectl(["get", "pods", "-n", "demo"]), /^echo\s/m);
+});
+
+test("kubectl patch changes the workload; kubectl get --watch sees the same change", async () => {
+  const watcher = startProcess("kubectl", ["--kubeconfig", kubeconfig, "get", "pods", "-n", "demo", "--watch", "-o", "jsonpath={.metadata.name}={.metadata.labels.version}{\"\\n\"}"]);
+  try {
+    await watcher.waitForLine(/^echo=$/, 10_000);
+    await kubectl(["patch", "pod", "echo", "-n", "demo", "-p", '{"metadata":{"labels":{"version":"v2"}}}']);
+    await watcher.waitForLine(/^echo=v2$/, 10_000);
+    await until("echo at revision v2", async () => (await hasWorkload(a, "echo"))?.canonicalRevision === "v2");
+  } finally {
+    watcher.kill();
+  }
+});
+
+test("a Pod deleted with kubectl disappears from the ztunnels", async () => {
+  await apply(podYaml({ name: "short-lived", node: "node-b", ip: loopbackAddress(), serviceAccount: "echo" }));
+  await until("short-lived at node-a", () => hasWorkload(a, "short-lived"));
+  await kubectl(["delete", "pod", "short-lived", "-n", "demo"]);
+  await until("short-lived gone from node-a", async () => !(await hasWorkload(a, "short-lived")));
+});
+
+test("after 410 Gone the controlplane lists again and loses nothing: what changed while it was away is there, what went away is gone", async () => {
+  await apply(podYaml({ name: "doomed", node: "node-b", ip: loopbackAddress(), serviceAccount: "echo" }));
+  await until("doomed at node-a", () => hasWorkload(a, "doomed"));
+  const listsBefore = api.requests.filter((r) => /^GET \/api\/v1\/pods(\?(?!.*watch=true).*)?$/.test(r)).length;
+  api.compact();
+  await kubectl(["delete", "pod", "doomed", "-n", "demo"]);
+  await apply(podYaml({ name: "newcomer", node: "node-b", ip: loopbackAddress(), serviceAccount: "echo" }));
+  await until("newcomer at node-a", () => hasWorkload(a, "newcomer"));
+  await until("doomed gone from node-a", async () => !(await hasWorkload(a, "doomed")));
+  const lists = api.requests.filter((r) => /^GET \/api\/v1\/pods(\?(?!.*watch=true).*)?$/.test(r)).length;
+  assert.ok(lists > listsBefore, `no relist of pods after 410 (requests: ${api.requests.slice(-10).join(", ")})`);
+  assert.deepEqual((await workloads(a)).map((w) => w.name).sort(), ["client", "echo", "newcomer"]);
+});
+
+test("in Kubernetes mode the controlplane's own apply is refused (405): config belongs to the API server", async () => {
+  const r = await cp.apply(serviceYaml({ name: "other" }));
+  assert.equal(r.status, 405);
+  assert.match(r.body.error, /kubectl apply/);
+});
