@@ -10,7 +10,8 @@
  * global resourceVersion counter, as etcd's revision. `compact()` forgets the
  * history and ends open watches, so a client resuming from an older version
  * gets 410 Gone and must relist. No openapi (run kubectl with
- * `--validate=false`), no auth, no field or label selectors, no admission.
+ * `--validate=false`), no auth, no field or label selectors, no admission, no
+ * controllers (a Deployment stays a stored object; a CRD adds no resource).
  *
  * @example
  * ```ts
@@ -34,6 +35,11 @@ const RESOURCES: Resource[] = [
   { group: "networking.istio.io", version: "v1", kind: "WorkloadEntry", plural: "workloadentries", namespaced: true },
   { group: "telemetry.istio.io", version: "v1", kind: "Telemetry", plural: "telemetries", namespaced: true },
   ...["Gateway", "HTTPRoute", "GRPCRoute"].map((kind) => ({ group: "gateway.networking.k8s.io", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),
+  // What the install manifests (containers/kubernetes/) hold.
+  ...["ConfigMap", "Secret", "PersistentVolumeClaim"].map((kind) => ({ group: "", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),
+  ...["Deployment", "DaemonSet"].map((kind) => ({ group: "apps", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),
+  ...[["ClusterRole", false], ["ClusterRoleBinding", false], ["Role", true], ["RoleBinding", true]].map(([kind, namespaced]) => ({ group: "rbac.authorization.k8s.io", version: "v1", kind: kind as string, plural: (kind as string).toLowerCase() + "s", namespaced: namespaced as boolean })),
+  { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false },
 ];
 const apiVersionOf = (r: Resource) => (r.group ? `${r.group}/${r.version}` : r.version);
 

@@ -2,7 +2,8 @@
 // real kubectl 1.32, offline) over each base in containers/kubernetes/, checked
 // against what the code says — every kind the controlplane reads is granted
 // and (for Istio's) defined, every image is one `npm run images` builds — and
-// `systemd-analyze verify` over the units in containers/systemd/ (in a scratch
+// applied with the real kubectl to the fake API server of testing/ (no real one
+// can run here), and `systemd-analyze verify` over the units in containers/systemd/ (in a scratch
 // root holding stand-ins for the binaries).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -11,7 +12,8 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { IMAGE_USER, IMAGES } from "../containers/images.ts";
 import { KINDS } from "../config/kinds/mod.ts";
-import { repoRoot, runCommand, test } from "../testing/mod.ts";
+import { startKubeApiServer } from "../testing/kube_api_server.ts";
+import { loopbackAddress, repoRoot, runCommand, test } from "../testing/mod.ts";
 
 const bases = path.join(repoRoot, "containers", "kubernetes");
 const version = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
@@ -79,6 +81,29 @@ test("the HA overlay runs three replicas on etcd with no volume claim; ztunnel i
   const waypoint = await render("waypoint");
   assert.deepEqual(one(waypoint, "Service").spec.ports.map((p: any) => p.port), [15008]);
   assert.equal(one(waypoint, "Deployment").spec.template.metadata.labels["gateway.networking.k8s.io/gateway-name"], "waypoint");
+});
+
+test("kubectl applies the bases to an API server and reads them back (FAKED: testing/kube_api_server.ts, as no real one can run here)", async () => {
+  const api = await startKubeApiServer(loopbackAddress());
+  const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ambit-kubeconfig-")), "config");
+  fs.writeFileSync(kubeconfig, api.kubeconfig());
+  const kubectl = (args: string[]) => runCommand("kubectl", ["--kubeconfig", kubeconfig, ...args]);
+  try {
+    for (const base of ["crds", "controlplane", "ztunnel", "waypoint"]) {
+      const r = await kubectl(["apply", "--validate=false", "-k", path.join(bases, base)]);
+      assert.equal(r.code, 0, `${base}: ${r.stderr}`);
+    }
+    const got = await kubectl(["get", "deployments,daemonsets,services", "-n", "ambit-system", "-o", "name"]);
+    assert.deepEqual(got.stdout.trim().split("\n").sort(), ["daemonset.apps/ambit-ztunnel", "deployment.apps/ambit-controlplane", "service/ambit-controlplane"]);
+    assert.equal((await kubectl(["get", "clusterrole", "ambit-controlplane", "-o", "name"])).stdout.trim(), "clusterrole.rbac.authorization.k8s.io/ambit-controlplane");
+    assert.equal(api.objects("CustomResourceDefinition").length, 6);
+    // Applying again changes nothing.
+    const again = await kubectl(["apply", "--validate=false", "-k", path.join(bases, "controlplane")]);
+    assert.ok(again.stdout.trim().split("\n").every((l) => l.endsWith(" unchanged")), again.stdout);
+  } finally {
+    await api.close();
+    fs.rmSync(path.dirname(kubeconfig), { recursive: true, force: true });
+  }
 });
 
 test("systemd-analyze verify accepts each unit", async () => {
