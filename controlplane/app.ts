@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Hono } from "hono";
 import { ConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/intake.ts";
+import { objectKey } from "../config/objects.ts";
 import { CertificateAuthority, controlplaneUri, createUriCertificateRequest, joinPem } from "../identity/mod.ts";
 import { type HttpServer, type Http2Listener, type RequestHead, serveHttp, serveHttp2 } from "../runtime/mod.ts";
 import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
@@ -81,6 +82,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     // New VIPs are claimed in the store before they are pushed; losing a race means translating again.
     for (let round = 0; round < 3 && await vips.settle(); round++) dataplane.update(store.list());
     xds.notifyChanged();
+    await store.publishStatus?.((o) => dataplane.statusOf(objectKey(o)));
   }, (e) => log.error("controlplane", "translation failed", { error: (e as Error).message }));
   await retranslate();
   store.onChange(() => void retranslate());

@@ -5,7 +5,7 @@
  * (`/version`, `/api`, `/apis`, `/api/v1`, `/apis/G/V`), list (`limit`
  * ignored: one page), get, create, patch (merge-patch; strategic-merge-patch is
  * treated as merge-patch, which is what it does for the fields tests touch),
- * replace, delete (returns the object), and watch from a resourceVersion —
+ * replace, the status subresource (PATCH), delete (returns the object), and watch from a resourceVersion —
  * chunked JSON lines, headers flushed at once, BOOKMARKs when asked for. One
  * global resourceVersion counter, as etcd's revision. `compact()` forgets the
  * history and ends open watches, so a client resuming from an older version
@@ -102,7 +102,7 @@ export async function startKubeApiServer(address: string, port = 0): Promise<Kub
     if (p === "/apis") {
       return send(200, { kind: "APIGroupList", apiVersion: "v1", groups: groups.map((g) => ({ name: g, versions: [{ groupVersion: `${g}/v1`, version: "v1" }], preferredVersion: { groupVersion: `${g}/v1`, version: "v1" } })) });
     }
-    const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(p);
+    const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?(?:\/([^/]+))?(?:\/([^/]+))?(\/status)?$/.exec(p);
     if (!m) return send(404, status(404, "NotFound", `the server could not find the requested resource (${p})`));
     const [group, version] = m[1] ? ["", "v1"] : [m[2]!, m[3]!];
     let [namespace, plural, name] = [m[4], m[5], m[6]];
@@ -151,7 +151,9 @@ export async function startKubeApiServer(address: string, port = 0): Promise<Kub
     const current = store.get(key);
     if (!current) return send(404, status(404, "NotFound", `${what} not found`));
     if (req.method === "GET") return send(200, current);
-    if (req.method === "PATCH") return send(200, write(resource, mergePatch(current, parsed) as Obj, "MODIFIED"));
+    // The status subresource takes only status; the object itself, everything but.
+    if (m[7] && req.method === "PATCH") return send(200, write(resource, { ...current, status: mergePatch(current.status, (parsed as { status?: unknown }).status) }, "MODIFIED"));
+    if (req.method === "PATCH") return send(200, write(resource, { ...(mergePatch(current, parsed) as Obj), status: current.status }, "MODIFIED"));
     if (req.method === "PUT") {
       if (parsed!.metadata.resourceVersion && parsed!.metadata.resourceVersion !== current.metadata.resourceVersion) return send(409, status(409, "Conflict", `Operation cannot be fulfilled on ${what}: the object has been modified`));
       return send(200, write(resource, { ...parsed!, metadata: { ...parsed!.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp } }, "MODIFIED"));

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startKubeApiServer } from "../testing/kube_api_server.ts";
 import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml.ts";
-import { afterAll, loopbackAddress, runCommand, startProcess, startTestControlplane, startXdsMesh, type TestNode, test } from "../testing/mod.ts";
+import { afterAll, loopbackAddress, runCommand, startProcess, startTestControlplane, startXdsMesh, type TestControlplane, type TestNode, test } from "../testing/mod.ts";
 import { until } from "../testing/until.ts";
 
 const api = await startKubeApiServer(loopbackAddress());
@@ -27,12 +27,13 @@ const ip = { client: loopbackAddress(), echo: loopbackAddress() };
 
 // Some config exists before the controlplane starts (the first list), some arrives after (the watch).
 await apply(ambientNamespaceYaml("demo", ["client", "echo"]) + podYaml({ name: "client", node: "node-a", ip: ip.client, serviceAccount: "client" }));
-const cp = await startTestControlplane(["--kubeconfig", kubeconfig]);
+const cp = await startTestControlplane(["--kubeconfig", kubeconfig, "--lease-duration", "2"]);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
 const a = mesh.nodes["node-a"]!;
+const others: TestControlplane[] = [];
 afterAll(async () => {
   await mesh.stop();
-  await cp.kill();
+  for (const c of [cp, ...others]) if (c.proc.child.exitCode === null) await c.kill();
   await api.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -88,3 +89,35 @@ test("in Kubernetes mode the controlplane's own apply is refused (405): config b
   assert.equal(r.status, 405);
   assert.match(r.body.error, /kubectl apply/);
 });
+
+const policy = (name: string) => `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ${name}, namespace: demo}
+spec:
+  selector: {matchLabels: {app: echo}}
+  rules: [{from: [{source: {principals: [cluster.local/ns/demo/sa/client]}}]}]
+`;
+/** Who wrote status to `name` (the fieldManager of each status PATCH), once its conditions are in the API server. */
+async function statusWriters(name: string): Promise<string[]> {
+  await until(`status of ${name}`, async () => api.objects("AuthorizationPolicy").find((o) => o.metadata.name === name && (o as any).status?.conditions?.length));
+  return api.requests.filter((r) => r.includes(`/authorizationpolicies/${name}/status`)).map((r) => new URL(r.split(" ")[1]!, "http://x").searchParams.get("fieldManager")!);
+}
+const leaseHolder = () => (api.objects("Lease")[0] as any)?.spec?.holderIdentity as string | undefined;
+
+test("status is written back by the Lease holder only; when it dies another replica takes the Lease and writes", async () => {
+  const holder = await until("a Lease holder", async () => leaseHolder());
+  const second = await startTestControlplane(["--kubeconfig", kubeconfig, "--lease-duration", "2"]);
+  others.push(second);
+  await apply(policy("allow-client"));
+  // One write, by the holder: the next translation finds the API server already in line.
+  assert.deepEqual(await statusWriters("allow-client"), [holder]);
+  const conditions = (api.objects("AuthorizationPolicy").find((o) => o.metadata.name === "allow-client") as any).status.conditions;
+  assert.ok(conditions.every((c: any) => c.type && c.status && c.lastTransitionTime), JSON.stringify(conditions));
+  assert.equal(leaseHolder(), holder);
+  // The holder dies without letting go: after the lease duration the other replica takes over.
+  await cp.kill("SIGKILL");
+  const next = await until("another Lease holder", async () => (leaseHolder() !== holder ? leaseHolder() : undefined), 10_000);
+  await apply(policy("allow-client-2"));
+  assert.deepEqual([...new Set(await statusWriters("allow-client-2"))], [next]);
+}, { timeout: 60_000 });

@@ -17,7 +17,7 @@
  * @module
  */
 import { AmbitError } from "../../errors/mod.ts";
-import type { KubeObject } from "../../config/objects.ts";
+import type { Condition, KubeObject } from "../../config/objects.ts";
 
 /** What an apply or delete did to one object, kubectl-style. */
 export interface ObjectChange {
@@ -53,6 +53,11 @@ export interface ConfigStore {
   delete(refs: readonly ObjectRef[], who: string, options?: { dryRun?: boolean }): Promise<ObjectChange[]>;
   /** Who changed what, newest last. */
   audit(limit?: number): Promise<unknown[]>;
+  /**
+   * Writes computed status conditions back where the objects live (Kubernetes mode, by the Lease holder
+   * only); stores that serve conditions with each object instead have none.
+   */
+  publishStatus?(statusOf: (o: KubeObject) => readonly Condition[] | undefined): Promise<void>;
   /** A named collection of records kept beside the objects. */
   records<T>(name: string): RecordCollection<T>;
   close(): Promise<void>;

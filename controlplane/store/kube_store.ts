@@ -13,12 +13,14 @@
  * ```
  * @module
  */
+import * as os from "node:os";
 import * as path from "node:path";
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject, ListWatch, Watch } from "@kubernetes/client-node";
 import { AmbitError } from "../../errors/mod.ts";
-import { type KubeObject, objectKey } from "../../config/objects.ts";
+import { type Condition, type KubeObject, objectKey } from "../../config/objects.ts";
 import { ObjectView } from "./_object_view.ts";
 import type { ConfigStore, ObjectChange, RecordCollection } from "./config_store.ts";
+import { KubeApiClient, LeaseElection, writeStatuses } from "./kube_status.ts";
 import { ObjectStore } from "./object_store.ts";
 
 /** What the controlplane lists and watches: [apiVersion, kind, REST path]. */
@@ -42,14 +44,22 @@ export class KubeStore extends ObjectView implements ConfigStore {
   readonly #records: ObjectStore;
   #revision = 0;
   #stopped = false;
+  #lease: LeaseElection | undefined;
+  #client: KubeApiClient | undefined;
+  /** This replica's name in the Lease and as the fieldManager of its status writes. */
+  readonly identity = process.env.POD_NAME || `${os.hostname()}-${process.pid}`;
 
   private constructor(readonly description: string, stateDir: string, private readonly log: (message: string, fields: Record<string, unknown>) => void) {
     super();
     this.#records = ObjectStore.open(path.join(stateDir, "store"), stateDir);
   }
 
-  /** Loads the kubeconfig (`in-cluster` for the pod's ServiceAccount), lists every kind and starts watching. */
-  static async open(kubeconfig: string, stateDir: string, log: (message: string, fields: Record<string, unknown>) => void): Promise<KubeStore> {
+  /**
+   * Loads the kubeconfig (`in-cluster` for the pod's ServiceAccount), lists every kind, starts watching,
+   * and joins the election of the status writer (Lease `ambit-controlplane` in $POD_NAMESPACE, else the
+   * kubeconfig's namespace, else ambit-system).
+   */
+  static async open(kubeconfig: string, stateDir: string, log: (message: string, fields: Record<string, unknown>) => void, leaseSeconds = 15): Promise<KubeStore> {
     const kc = new KubeConfig();
     if (kubeconfig === "in-cluster") kc.loadFromCluster();
     else kc.loadFromFile(kubeconfig);
@@ -57,6 +67,13 @@ export class KubeStore extends ObjectView implements ConfigStore {
     const api = KubernetesObjectApi.makeApiClient(kc);
     const watch = new Watch(kc);
     await Promise.all(WATCHED_KINDS.map(([apiVersion, kind, restPath]) => store.#watch(watch, restPath, () => api.list(apiVersion, kind), kind)));
+    store.#client = new KubeApiClient(kc);
+    const namespace = process.env.POD_NAMESPACE || kc.getContextObject(kc.getCurrentContext())?.namespace || "ambit-system";
+    store.#lease = new LeaseElection(store.#client, { namespace, name: "ambit-controlplane", identity: store.identity, durationSeconds: leaseSeconds }, (leader) => {
+      log(leader ? "holding the status Lease: this replica writes status" : "lost the status Lease", { identity: store.identity, namespace });
+      if (leader) store.notify(); // write what is pending
+    });
+    await store.#lease.start();
     return store;
   }
 
@@ -85,6 +102,11 @@ export class KubeStore extends ObjectView implements ConfigStore {
     this.notify();
   }
 
+  async publishStatus(statusOf: (o: KubeObject) => readonly Condition[] | undefined): Promise<void> {
+    if (!this.#lease?.leader || !this.#client) return;
+    await writeStatuses(this.#client, this.list(), statusOf, itemPath, this.identity);
+  }
+
   apply(): Promise<ObjectChange[]> {
     return Promise.reject(new KubeModeError());
   }
@@ -103,6 +125,7 @@ export class KubeStore extends ObjectView implements ConfigStore {
 
   async close(): Promise<void> {
     this.#stopped = true;
+    this.#lease?.stop();
     await Promise.all(this.#informers.map((i) => i.stop()));
   }
 }
@@ -118,4 +141,12 @@ export class KubeModeError extends AmbitError {
 function toKubeObject(o: KubernetesObject, kind: string): KubeObject {
   const found = WATCHED_KINDS.find(([, k]) => k === kind)!;
   return { ...(o as unknown as KubeObject), apiVersion: o.apiVersion ?? found[0], kind: o.kind ?? kind };
+}
+
+/** An object's REST path: its kind's collection path, with the namespace and the name put in. */
+function itemPath(o: KubeObject): string {
+  const restPath = WATCHED_KINDS.find(([apiVersion, kind]) => kind === o.kind && apiVersion.split("/")[0] === o.apiVersion.split("/")[0])?.[2] ?? "";
+  const slash = restPath.lastIndexOf("/");
+  const [prefix, plural] = [restPath.slice(0, slash), restPath.slice(slash + 1)];
+  return o.metadata.namespace ? `${prefix}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}` : `${prefix}/${plural}/${o.metadata.name}`;
 }

@@ -17,10 +17,10 @@ import { ObjectStore } from "./object_store.ts";
 
 /** Opens the configured store. */
 export async function openStore(
-  config: { readonly store: string; readonly stateDir: string; readonly kubeconfig: string },
+  config: { readonly store: string; readonly stateDir: string; readonly kubeconfig: string; readonly leaseDuration?: number },
   log: (message: string, fields: Record<string, unknown>) => void = () => undefined,
 ): Promise<ConfigStore> {
-  if (config.kubeconfig) return await KubeStore.open(config.kubeconfig, config.stateDir, log);
+  if (config.kubeconfig) return await KubeStore.open(config.kubeconfig, config.stateDir, log, config.leaseDuration);
   if (config.store.startsWith("etcd://")) return await EtcdStore.open(config.store);
   return ObjectStore.open(path.join(config.stateDir, "store"), config.stateDir);
 }
