@@ -105,7 +105,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.get("/healthz/ready", (c) => c.text("ready\n"));
   app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
   app.route("/", configRoutes(store, dataplane));
-  app.route("/", nodeRoutes(nodes, ca, xds, { joinTokenTtl: config.joinTokenTtl }));
+  app.route("/", nodeRoutes(nodes, ca, xds, { joinTokenTtl: config.joinTokenTtl, reviewNodeToken: store.reviewNodeToken?.bind(store) }));
   // A revocation through any replica (this one included) reaches this one through the store.
   nodes.onRevoked((node) => {
     xds.closeNode(node);
@@ -129,7 +129,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     return c.json({ error: e.message }, 500);
   });
 
-  const admit = (head: RequestHead, env: RequestEnv) => admitRequest(head, env, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens });
+  const admit = (head: RequestHead, env: RequestEnv) => admitRequest(head, env, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens, reviewsServiceAccountTokens: !!store.reviewNodeToken });
 
   // The serving certificate names the controlplane, never a workload or node.
   const request = await createUriCertificateRequest(controlplaneUri(config.trustDomain));

@@ -5,7 +5,8 @@
  * (`/version`, `/api`, `/apis`, `/api/v1`, `/apis/G/V`), list (`limit`
  * ignored: one page), get, create, patch (merge-patch; strategic-merge-patch is
  * treated as merge-patch, which is what it does for the fields tests touch),
- * replace, the status subresource (PATCH), delete (returns the object), and watch from a resourceVersion —
+ * replace, the status subresource (PATCH), TokenReview (for tokens a test
+ * registers with `addToken`), delete (returns the object), and watch from a resourceVersion —
  * chunked JSON lines, headers flushed at once, BOOKMARKs when asked for. One
  * global resourceVersion counter, as etcd's revision. `compact()` forgets the
  * history and ends open watches, so a client resuming from an older version
@@ -40,6 +41,7 @@ const RESOURCES: Resource[] = [
   ...["Deployment", "DaemonSet"].map((kind) => ({ group: "apps", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),
   ...[["ClusterRole", false], ["ClusterRoleBinding", false], ["Role", true], ["RoleBinding", true]].map(([kind, namespaced]) => ({ group: "rbac.authorization.k8s.io", version: "v1", kind: kind as string, plural: (kind as string).toLowerCase() + "s", namespaced: namespaced as boolean })),
   { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false },
+  { group: "authentication.k8s.io", version: "v1", kind: "TokenReview", plural: "tokenreviews", namespaced: false },
 ];
 const apiVersionOf = (r: Resource) => (r.group ? `${r.group}/${r.version}` : r.version);
 
@@ -57,6 +59,8 @@ export interface KubeApiServer {
   /** Every request seen, `METHOD path?query`. */
   readonly requests: string[];
   objects(kind: string): Obj[];
+  /** Makes `token` one TokenReview vouches for: a ServiceAccount's, bound to a pod on `node`, for `audiences`. */
+  addToken(token: string, who: { serviceAccount: string; node: string; audiences: string[] }): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,7 @@ export async function startKubeApiServer(address: string, port = 0): Promise<Kub
   const history: Event[] = [];
   const watchers = new Set<Watcher>();
   const requests: string[] = [];
+  const tokens = new Map<string, { serviceAccount: string; node: string; audiences: string[] }>();
   let revision = 1;
   let compactedAt = 0;
   const keyOf = (r: Resource, ns: string | undefined, name: string) => `${r.plural}.${r.group}/${ns ?? ""}/${name}`;
@@ -142,6 +147,15 @@ export async function startKubeApiServer(address: string, port = 0): Promise<Kub
       return send(200, { kind: `${resource.kind}List`, apiVersion: apiVersionOf(resource), metadata: { resourceVersion: String(revision) }, items });
     }
     const parsed = body ? JSON.parse(body) as Obj : undefined;
+    if (resource.kind === "TokenReview" && req.method === "POST") {
+      const spec = (parsed as unknown as { spec: { token: string; audiences?: string[] } }).spec;
+      const known = tokens.get(spec.token);
+      const audiences = (spec.audiences ?? []).filter((a) => known?.audiences.includes(a));
+      const ok = !!known && (!spec.audiences?.length || audiences.length > 0);
+      return send(201, { ...parsed, status: ok
+        ? { authenticated: true, audiences, user: { username: `system:serviceaccount:${known!.serviceAccount.replace("/", ":")}`, extra: { "authentication.kubernetes.io/node-name": [known!.node] } } }
+        : { authenticated: false, error: "invalid bearer token" } });
+    }
     if (!name && req.method === "POST") {
       const n = parsed!.metadata.name;
       if (store.has(keyOf(resource, namespace, n))) return send(409, status(409, "AlreadyExists", `${resource.plural} "${n}" already exists`));
@@ -185,6 +199,7 @@ current-context: test
       watchers.clear();
     },
     objects: (kind) => [...store.values()].filter((o) => o.kind === kind),
+    addToken: (token, who) => void tokens.set(token, who),
     close: () => new Promise<void>((r) => {
       for (const w of watchers) w.res.end();
       server.close(() => r());

@@ -10,7 +10,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startKubeApiServer } from "../testing/kube_api_server.ts";
 import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml.ts";
-import { afterAll, loopbackAddress, runCommand, startProcess, startTestControlplane, startXdsMesh, type TestControlplane, type TestNode, test } from "../testing/mod.ts";
+import { createUriCertificateRequest, nodeUri } from "../identity/mod.ts";
+import { Http2Client } from "../runtime/mod.ts";
+import {
+  afterAll, loopbackAddress, runCommand, runtimeCommand, startProcess, startTestControlplane, startXdsMesh, type TestControlplane, type TestNode, test, testNode, waitReady,
+} from "../testing/mod.ts";
 import { until } from "../testing/until.ts";
 
 const api = await startKubeApiServer(loopbackAddress());
@@ -88,6 +92,32 @@ test("in Kubernetes mode the controlplane's own apply is refused (405): config b
   const r = await cp.apply(serviceYaml({ name: "other" }));
   assert.equal(r.status, 405);
   assert.match(r.body.error, /kubectl apply/);
+});
+
+test("a ztunnel joins with its ServiceAccount token (TokenReview) as the node its pod is on; other tokens are refused", async () => {
+  api.addToken("ztunnel-c-token", { serviceAccount: "ambit-system/ambit-ztunnel", node: "node-c", audiences: ["ambit"] });
+  api.addToken("workload-token", { serviceAccount: "demo/client", node: "node-c", audiences: ["ambit"] });
+  api.addToken("wrong-audience", { serviceAccount: "ambit-system/ambit-ztunnel", node: "node-c", audiences: ["kubernetes"] });
+  const tokenFile = path.join(dir, "sa-token");
+  fs.writeFileSync(tokenFile, "ztunnel-c-token\n");
+  const address = loopbackAddress();
+  const [cmd, args] = runtimeCommand("ztunnel/main.ts", ["--node", "node-c", "--address", address, "--controlplane", cp.url, "--join-token-file", tokenFile, "--controlplane-ca", cp.rootCertFile]);
+  const c = testNode("node-c", address, startProcess(cmd, args));
+  try {
+    await waitReady(c);
+    assert.ok(await hasWorkload(c, "echo"));
+    const anonymous = new Http2Client(cp.url, { ca: fs.readFileSync(cp.rootCertFile, "utf8"), checkServerIdentity: () => undefined });
+    const csr = (await createUriCertificateRequest(nodeUri("cluster.local", "node-c"))).csrPem;
+    for (const token of ["workload-token", "wrong-audience", "not-a-token"]) {
+      const res = await anonymous.request("POST", "/nodes/v1/join", { body: JSON.stringify({ csr }), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+      assert.equal(res.status, 401, token);
+      await res.text();
+    }
+    anonymous.close();
+  } finally {
+    c.proc.kill("SIGKILL");
+    await c.proc.exited;
+  }
 });
 
 const policy = (name: string) => `

@@ -2,6 +2,7 @@
 // node with the join token (once), getting a node certificate, and from then on
 // uses that certificate for xDS, CSRs and its own renewal at half life.
 // On a loopback dev endpoint (http://) there is no TLS and no join.
+import * as fs from "node:fs";
 import {
   checkControlplaneIdentity, createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri, type SpiffeId, splitPemCertificates, summarizeLeaf,
   type WorkloadCertificate,
@@ -18,6 +19,8 @@ export interface ControlplaneEndpoint {
   /** PEM roots that signed the controlplane's certificate (required for https). */
   readonly caPem?: string;
   readonly joinToken?: string;
+  /** Read at every join instead of joinToken (a projected ServiceAccount token rotates). */
+  readonly joinTokenFile?: string;
 }
 
 interface JoinAnswer {
@@ -93,7 +96,8 @@ export class ControlplaneSession implements CertificateSource {
     }
     const checkServerIdentity = checkControlplaneIdentity(this.endpoint.trustDomain);
     const holding = this.#tls && this.#nodeCertNotAfter && this.#nodeCertNotAfter.getTime() > Date.now();
-    if (!holding && !this.endpoint.joinToken) throw new Error("--join-token is required to join an https controlplane");
+    const joinToken = holding ? undefined : this.endpoint.joinTokenFile ? fs.readFileSync(this.endpoint.joinTokenFile, "utf8").trim() : this.endpoint.joinToken;
+    if (!holding && !joinToken) throw new Error("--join-token is required to join an https controlplane");
     const caller = holding
       ? new Http2Client(url, this.#tls)
       : new Http2Client(url, { ca: this.endpoint.caPem, checkServerIdentity });
@@ -101,7 +105,7 @@ export class ControlplaneSession implements CertificateSource {
       const { csrPem, key } = await createUriCertificateRequest(nodeUri(this.endpoint.trustDomain, this.endpoint.node));
       const res = holding
         ? await caller.json<JoinAnswer>("POST", "/nodes/v1/renew", { csr: csrPem })
-        : await caller.json<JoinAnswer>("POST", "/nodes/v1/join", { csr: csrPem }, { authorization: `Bearer ${this.endpoint.joinToken}` });
+        : await caller.json<JoinAnswer>("POST", "/nodes/v1/join", { csr: csrPem }, { authorization: `Bearer ${joinToken}` });
       this.#tls = { ca: this.endpoint.caPem, cert: joinPem(res.certChain), key: key.privateKeyPem, checkServerIdentity };
       this.#nodeCertNotAfter = new Date(res.notAfter);
       this.#trustBundle = res.trustBundle;

@@ -12,7 +12,11 @@ import type { Env } from "./config_routes.ts";
 export const NODE_CERT_TTL_SECONDS = 24 * 3600;
 
 /** Node routes: /api/v1/nodes… (admin), /nodes/v1/join (join token) and /nodes/v1/renew (node certificate). */
-export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer, options: { joinTokenTtl: number }): Hono<Env> {
+export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer, options: {
+    joinTokenTtl: number;
+    /** Kubernetes mode: a ServiceAccount token → the node it was issued on, when the API server vouches for it. */
+    reviewNodeToken?: (token: string) => Promise<{ node: string; who: string } | undefined>;
+  }): Hono<Env> {
   const app = new Hono<Env>();
   app.post("/api/v1/nodes/:node/token", async (c) => {
     const node = c.req.param("node");
@@ -48,17 +52,24 @@ export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: D
 
   app.post("/nodes/v1/join", async (c) => {
     const token = bearer(c.req.header("authorization"));
-    if (!token || !nodes.checkToken(token)) return c.json({ error: "a valid, unused, unexpired join token is required (Authorization: Bearer <token>)" }, 401);
+    let node = token ? nodes.checkToken(token) : undefined;
+    // Kubernetes mode: a projected ServiceAccount token is not used up; the API server vouches for it each time.
+    let reviewed = false;
+    if (!node && token && options.reviewNodeToken) {
+      const review = await options.reviewNodeToken(token).catch(() => undefined);
+      if (review && await nodes.admit(review.node, review.who)) node = review.node, reviewed = true;
+    }
+    if (!node) return c.json({ error: "a valid, unused, unexpired join token is required (Authorization: Bearer <token>)" }, 401);
     const body = await c.req.json<{ csr?: string }>().catch(() => ({} as { csr?: string }));
     if (typeof body.csr !== "string") return c.json({ error: "body must be {csr: <PEM>}" }, 400);
     let answer;
     try {
-      answer = await issueNodeCertificate(nodes.checkToken(token)!, body.csr);
+      answer = await issueNodeCertificate(node, body.csr);
     } catch (e) {
       return c.json({ error: (e as Error).message }, 400);
     }
-    // Two joins racing with one token: signing is async, using the token up is not; one of them wins.
-    if ((await nodes.redeemToken(token)) !== answer.node) return c.json({ error: "the join token was used meanwhile" }, 401);
+    // Two joins racing with one token: signing is async; using the token up is compare-and-swap, one of them wins.
+    if (!reviewed && (await nodes.redeemToken(token!)) !== answer.node) return c.json({ error: "the join token was used meanwhile" }, 401);
     return c.json(answer);
   });
   app.post("/nodes/v1/renew", async (c) => {

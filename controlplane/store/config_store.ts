@@ -58,6 +58,8 @@ export interface ConfigStore {
    * only); stores that serve conditions with each object instead have none.
    */
   publishStatus?(statusOf: (o: KubeObject) => readonly Condition[] | undefined): Promise<void>;
+  /** Kubernetes mode: the node a ztunnel's ServiceAccount token was issued on (TokenReview), if it is one. */
+  reviewNodeToken?(token: string): Promise<{ node: string; who: string } | undefined>;
   /** A named collection of records kept beside the objects. */
   records<T>(name: string): RecordCollection<T>;
   close(): Promise<void>;

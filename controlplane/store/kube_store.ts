@@ -21,6 +21,7 @@ import { type Condition, type KubeObject, objectKey } from "../../config/objects
 import { ObjectView } from "./_object_view.ts";
 import type { ConfigStore, ObjectChange, RecordCollection } from "./config_store.ts";
 import { KubeApiClient, LeaseElection, writeStatuses } from "./kube_status.ts";
+import { reviewNodeToken } from "./kube_token_review.ts";
 import { ObjectStore } from "./object_store.ts";
 
 /** What the controlplane lists and watches: [apiVersion, kind, REST path]. */
@@ -46,6 +47,7 @@ export class KubeStore extends ObjectView implements ConfigStore {
   #stopped = false;
   #lease: LeaseElection | undefined;
   #client: KubeApiClient | undefined;
+  #ztunnelServiceAccounts: readonly string[] = [];
   /** This replica's name in the Lease and as the fieldManager of its status writes. */
   readonly identity = process.env.POD_NAME || `${os.hostname()}-${process.pid}`;
 
@@ -59,7 +61,10 @@ export class KubeStore extends ObjectView implements ConfigStore {
    * and joins the election of the status writer (Lease `ambit-controlplane` in $POD_NAMESPACE, else the
    * kubeconfig's namespace, else ambit-system).
    */
-  static async open(kubeconfig: string, stateDir: string, log: (message: string, fields: Record<string, unknown>) => void, leaseSeconds = 15): Promise<KubeStore> {
+  static async open(
+    kubeconfig: string, stateDir: string, log: (message: string, fields: Record<string, unknown>) => void, leaseSeconds = 15,
+    ztunnelServiceAccounts: readonly string[] = ["ambit-system/ambit-ztunnel"],
+  ): Promise<KubeStore> {
     const kc = new KubeConfig();
     if (kubeconfig === "in-cluster") kc.loadFromCluster();
     else kc.loadFromFile(kubeconfig);
@@ -68,6 +73,7 @@ export class KubeStore extends ObjectView implements ConfigStore {
     const watch = new Watch(kc);
     await Promise.all(WATCHED_KINDS.map(([apiVersion, kind, restPath]) => store.#watch(watch, restPath, () => api.list(apiVersion, kind), kind)));
     store.#client = new KubeApiClient(kc);
+    store.#ztunnelServiceAccounts = ztunnelServiceAccounts;
     const namespace = process.env.POD_NAMESPACE || kc.getContextObject(kc.getCurrentContext())?.namespace || "ambit-system";
     store.#lease = new LeaseElection(store.#client, { namespace, name: "ambit-controlplane", identity: store.identity, durationSeconds: leaseSeconds }, (leader) => {
       log(leader ? "holding the status Lease: this replica writes status" : "lost the status Lease", { identity: store.identity, namespace });
@@ -105,6 +111,10 @@ export class KubeStore extends ObjectView implements ConfigStore {
   async publishStatus(statusOf: (o: KubeObject) => readonly Condition[] | undefined): Promise<void> {
     if (!this.#lease?.leader || !this.#client) return;
     await writeStatuses(this.#client, this.list(), statusOf, itemPath, this.identity);
+  }
+
+  reviewNodeToken(token: string): Promise<{ node: string; who: string } | undefined> {
+    return this.#client ? reviewNodeToken(this.#client, token, this.#ztunnelServiceAccounts) : Promise.resolve(undefined);
   }
 
   apply(): Promise<ObjectChange[]> {
