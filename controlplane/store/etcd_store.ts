@@ -30,11 +30,23 @@ const MAX_ATTEMPTS = 20;
 /** How long a write waits for this replica's watch to show it. */
 const CATCH_UP_MS = 10_000;
 
-/** `etcd://host:port,host:port[/prefix]` → client hosts and key prefix. */
-export function parseEtcdUrl(url: string): { hosts: string[]; prefix: string } {
+/** Client TLS to etcd: the CA that signed its serving certificate, and this replica's client certificate. */
+export interface EtcdTls {
+  readonly caPem: string;
+  readonly certPem?: string;
+  readonly keyPem?: string;
+  /**
+   * The name etcd's certificate is checked for, instead of the host in the URL. Needed on Bun when the URL
+   * names an IP address: Bun's TLS refuses an IP as the server name that gRPC sends.
+   */
+  readonly serverName?: string;
+}
+
+/** `etcd://host:port,host:port[/prefix]` → client hosts (https with TLS) and key prefix. */
+export function parseEtcdUrl(url: string, tls = false): { hosts: string[]; prefix: string } {
   const m = /^etcd:\/\/([^/]+)(\/.*)?$/.exec(url);
   if (!m) throw new StoreUnavailableError(`--store ${url}: must be etcd://host:port[,host:port…][/prefix]`);
-  const hosts = m[1]!.split(",").filter(Boolean).map((h) => `http://${h}`);
+  const hosts = m[1]!.split(",").filter(Boolean).map((h) => `${tls ? "https" : "http"}://${h}`);
   const prefix = `${(m[2] ?? "/ambit").replace(/\/+$/, "")}/`;
   return { hosts, prefix };
 }
@@ -51,9 +63,17 @@ export class EtcdStore extends ObjectView implements ConfigStore {
   }
 
   /** Connects, reads everything under the prefix, and starts watching. */
-  static async open(url: string, options: Omit<IOptions, "hosts"> = {}): Promise<EtcdStore> {
-    const { hosts, prefix } = parseEtcdUrl(url);
-    const store = new EtcdStore(url, new Etcd3({ ...options, hosts, dialTimeout: 5_000 }), prefix);
+  static async open(url: string, tls?: EtcdTls): Promise<EtcdStore> {
+    const { hosts, prefix } = parseEtcdUrl(url, !!tls);
+    const options: IOptions = { hosts, dialTimeout: 5_000 };
+    if (tls?.serverName) options.grpcOptions = { "grpc.ssl_target_name_override": tls.serverName, "grpc.default_authority": tls.serverName };
+    if (tls) {
+      options.credentials = {
+        rootCertificate: Buffer.from(tls.caPem),
+        ...(tls.certPem && tls.keyPem ? { certChain: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) } : {}),
+      };
+    }
+    const store = new EtcdStore(url, new Etcd3(options), prefix);
     const all = await store.client.getAll().prefix(prefix).exec().catch((cause) => {
       throw new StoreUnavailableError(`cannot read etcd at ${hosts.join(", ")}: ${(cause as Error).message}`, { cause });
     });
