@@ -95,11 +95,11 @@ test("in Kubernetes mode the controlplane's own apply is refused (405): config b
 });
 
 test("a ztunnel joins with its ServiceAccount token (TokenReview) as the node its pod is on; other tokens are refused", async () => {
-  api.addToken("ztunnel-c-token", { serviceAccount: "ambit-system/ambit-ztunnel", node: "node-c", audiences: ["ambit"] });
-  api.addToken("workload-token", { serviceAccount: "demo/client", node: "node-c", audiences: ["ambit"] });
-  api.addToken("wrong-audience", { serviceAccount: "ambit-system/ambit-ztunnel", node: "node-c", audiences: ["kubernetes"] });
+  api.addToken("eyJ0.ztunnel-c.sig", { serviceAccount: "ambit-system/ambit-ztunnel", node: "node-c", audiences: ["ambit"] });
+  api.addToken("eyJ0.workload.sig", { serviceAccount: "demo/client", node: "node-c", audiences: ["ambit"] });
+  api.addToken("eyJ0.wrong-audience.sig", { serviceAccount: "ambit-system/ambit-ztunnel", node: "node-c", audiences: ["kubernetes"] });
   const tokenFile = path.join(dir, "sa-token");
-  fs.writeFileSync(tokenFile, "ztunnel-c-token\n");
+  fs.writeFileSync(tokenFile, "eyJ0.ztunnel-c.sig\n");
   const address = loopbackAddress();
   const [cmd, args] = runtimeCommand("ztunnel/main.ts", ["--node", "node-c", "--address", address, "--controlplane", cp.url, "--join-token-file", tokenFile, "--controlplane-ca", cp.rootCertFile]);
   const c = testNode("node-c", address, startProcess(cmd, args));
@@ -108,7 +108,7 @@ test("a ztunnel joins with its ServiceAccount token (TokenReview) as the node it
     assert.ok(await hasWorkload(c, "echo"));
     const anonymous = new Http2Client(cp.url, { ca: fs.readFileSync(cp.rootCertFile, "utf8"), checkServerIdentity: () => undefined });
     const csr = (await createUriCertificateRequest(nodeUri("cluster.local", "node-c"))).csrPem;
-    for (const token of ["workload-token", "wrong-audience", "not-a-token"]) {
+    for (const token of ["eyJ0.workload.sig", "eyJ0.wrong-audience.sig", "eyJ0.unknown.sig", "not-a-jwt"]) {
       const res = await anonymous.request("POST", "/nodes/v1/join", { body: JSON.stringify({ csr }), headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
       assert.equal(res.status, 401, token);
       await res.text();

@@ -12,6 +12,9 @@ const NODE_NAME_EXTRA = "authentication.kubernetes.io/node-name";
 
 /** The node a token vouches for, or undefined when the API server (or our rules) refuse it. */
 export async function reviewNodeToken(client: KubeApiClient, token: string, serviceAccounts: readonly string[]): Promise<{ node: string; who: string } | undefined> {
+  // Only what could be a ServiceAccount token (a JWT) goes to the API server: the join endpoint is open to
+  // anyone, and should not turn every junk bearer into a TokenReview.
+  if (token.length > 8192 || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
   const res = await client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
     apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences: [NODE_TOKEN_AUDIENCE] },
   });
