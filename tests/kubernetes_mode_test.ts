@@ -8,12 +8,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseAllDocuments } from "yaml";
 import { startKubeApiServer } from "../testing/kube_api_server.ts";
 import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml.ts";
 import { createUriCertificateRequest, nodeUri } from "../identity/mod.ts";
 import { Http2Client } from "../runtime/mod.ts";
 import {
-  afterAll, loopbackAddress, runCommand, runtimeCommand, startProcess, startTestControlplane, startXdsMesh, type TestControlplane, type TestNode, test, testNode, waitReady,
+  afterAll, loopbackAddress, repoRoot, runCommand, runtimeCommand, startProcess, startTestControlplane, startXdsMesh, type TestControlplane, type TestNode, test, testNode, waitReady,
 } from "../testing/mod.ts";
 import { until } from "../testing/until.ts";
 
@@ -88,6 +89,20 @@ test("after 410 Gone the controlplane lists again and loses nothing: what change
   assert.deepEqual((await workloads(a)).map((w) => w.name).sort(), ["client", "echo", "newcomer"]);
 });
 
+test("an object the intake would refuse is left out, and the rest keeps translating", async () => {
+  await apply(`
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: broken, namespace: demo}
+spec: {action: SOMETIMES, rules: "not a list"}
+`);
+  await cp.proc.waitForLine(/object refused: it does not validate.*AuthorizationPolicy demo\/broken/);
+  await apply(podYaml({ name: "after-broken", node: "node-b", ip: loopbackAddress(), serviceAccount: "echo" }));
+  await until("after-broken at node-a", () => hasWorkload(a, "after-broken"));
+  await kubectl(["delete", "pod", "after-broken", "-n", "demo"]);
+  await kubectl(["delete", "authorizationpolicy", "broken", "-n", "demo"]);
+});
+
 test("in Kubernetes mode the controlplane's own apply is refused (405): config belongs to the API server", async () => {
   const r = await cp.apply(serviceYaml({ name: "other" }));
   assert.equal(r.status, 405);
@@ -118,6 +133,26 @@ test("a ztunnel joins with its ServiceAccount token (TokenReview) as the node it
     c.proc.kill("SIGKILL");
     await c.proc.exited;
   }
+});
+
+test("a waypoint Gateway gets its Deployment and Service, owned by the Gateway, as the kustomize template has them", async () => {
+  await apply(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint, namespace: demo}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+`);
+  const got = await until("the waypoint Deployment", async () => (await runCommand("kubectl", ["--kubeconfig", kubeconfig, "get", "deployment", "waypoint", "-n", "demo", "-o", "json"])).stdout || undefined);
+  const deployment = JSON.parse(got);
+  const gateway = api.objects("Gateway").find((g) => g.metadata.name === "waypoint")!;
+  assert.deepEqual(deployment.metadata.ownerReferences.map((o: any) => [o.kind, o.uid]), [["Gateway", gateway.metadata.uid]]);
+  const template = parseAllDocuments((await runCommand("kubectl", ["kustomize", path.join(repoRoot, "containers", "kubernetes", "waypoint")])).stdout).map((d) => d.toJS());
+  const fromTemplate = template.find((d: any) => d.kind === "Deployment");
+  assert.deepEqual({ ...deployment.spec.template.spec, containers: deployment.spec.template.spec.containers.map((c: any) => ({ ...c, image: "" })) },
+    { ...fromTemplate.spec.template.spec, containers: fromTemplate.spec.template.spec.containers.map((c: any) => ({ ...c, image: "" })) });
+  assert.ok(api.objects("Service").some((o) => o.metadata.name === "waypoint" && o.metadata.namespace === "demo"));
 });
 
 const policy = (name: string) => `

@@ -17,11 +17,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject, ListWatch, Watch } from "@kubernetes/client-node";
 import { AmbitError } from "../../errors/mod.ts";
+import { AMBIT_VERSION } from "../../telemetry/build_info.ts";
+import { findKind } from "../../config/kinds/mod.ts";
 import { type Condition, type KubeObject, objectKey } from "../../config/objects.ts";
 import { ObjectView } from "./_object_view.ts";
 import type { ConfigStore, ObjectChange, RecordCollection } from "./config_store.ts";
 import { KubeApiClient, LeaseElection, writeStatuses } from "./kube_status.ts";
 import { reviewNodeToken } from "./kube_token_review.ts";
+import { reconcileWaypoints } from "./kube_waypoints.ts";
 import { ObjectStore } from "./object_store.ts";
 
 /** What the controlplane lists and watches: [apiVersion, kind, REST path]. */
@@ -48,6 +51,8 @@ export class KubeStore extends ObjectView implements ConfigStore {
   #lease: LeaseElection | undefined;
   #client: KubeApiClient | undefined;
   #ztunnelServiceAccounts: readonly string[] = [];
+  /** The image of the waypoint Deployments this replica makes. */
+  waypointImage = `localhost/ambit/waypoint:${AMBIT_VERSION}`;
   /** This replica's name in the Lease and as the fieldManager of its status writes. */
   readonly identity = process.env.POD_NAME || `${os.hostname()}-${process.pid}`;
 
@@ -90,7 +95,17 @@ export class KubeStore extends ObjectView implements ConfigStore {
   /** One ListWatch; an error (a kind whose CRD is missing, the API server away) restarts it after a second. */
   async #watch(watch: Watch, restPath: string, list: () => Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>, kind: string): Promise<void> {
     const informer = new ListWatch<KubernetesObject>(restPath, watch, list as never, false);
-    const put = (o: KubernetesObject) => this.#changed(() => this.objects.set(objectKey(toKubeObject(o, kind)), toKubeObject(o, kind)));
+    // The API server checked only its own schema (Istio's CRDs here preserve unknown fields): an object the
+    // intake would refuse is left out, with a warning, rather than fed to the translation.
+    const put = (raw: KubernetesObject) => {
+      const o = toKubeObject(raw, kind);
+      const checked = findKind(o.apiVersion, o.kind)?.schema.safeParse(o);
+      if (checked && !checked.success) {
+        this.log("object refused: it does not validate", { object: `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, error: checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+        return this.#changed(() => this.objects.delete(objectKey(o)));
+      }
+      this.#changed(() => this.objects.set(objectKey(o), o));
+    };
     informer.on("add", put);
     informer.on("update", put);
     informer.on("delete", (o) => this.#changed(() => this.objects.delete(objectKey(toKubeObject(o, kind)))));
@@ -111,6 +126,8 @@ export class KubeStore extends ObjectView implements ConfigStore {
   async publishStatus(statusOf: (o: KubeObject) => readonly Condition[] | undefined): Promise<void> {
     if (!this.#lease?.leader || !this.#client) return;
     await writeStatuses(this.#client, this.list(), statusOf, itemPath, this.identity);
+    // The same replica, for the same reason (one writer), makes each waypoint Gateway's Deployment and Service.
+    await reconcileWaypoints(this.#client, this.list({ kind: "Gateway" }).filter((g) => g.apiVersion.startsWith("gateway.networking.k8s.io/")), this.waypointImage);
   }
 
   reviewNodeToken(token: string): Promise<{ node: string; who: string } | undefined> {
@@ -147,10 +164,14 @@ export class KubeModeError extends AmbitError {
   }
 }
 
-/** The API object as the translation reads it (apiVersion and kind are left out of list items). */
+/**
+ * The API object as the intake and translation read it: plain JSON (client-node turns timestamps into
+ * Dates), with the apiVersion and kind that list items leave out.
+ */
 function toKubeObject(o: KubernetesObject, kind: string): KubeObject {
   const found = WATCHED_KINDS.find(([, k]) => k === kind)!;
-  return { ...(o as unknown as KubeObject), apiVersion: o.apiVersion ?? found[0], kind: o.kind ?? kind };
+  const plain = JSON.parse(JSON.stringify(o)) as KubeObject;
+  return { ...plain, apiVersion: o.apiVersion ?? found[0], kind: o.kind ?? kind };
 }
 
 /** An object's REST path: its kind's collection path, with the namespace and the name put in. */

@@ -20,11 +20,15 @@ import { ObjectStore } from "./object_store.ts";
 export async function openStore(
   config: {
     readonly store: string; readonly stateDir: string; readonly kubeconfig: string; readonly leaseDuration?: number;
-    readonly etcdCa?: string; readonly etcdCert?: string; readonly etcdKey?: string; readonly etcdServerName?: string;
+    readonly etcdCa?: string; readonly etcdCert?: string; readonly etcdKey?: string; readonly etcdServerName?: string; readonly waypointImage?: string;
   },
   log: (message: string, fields: Record<string, unknown>) => void = () => undefined,
 ): Promise<ConfigStore> {
-  if (config.kubeconfig) return await KubeStore.open(config.kubeconfig, config.stateDir, log, config.leaseDuration);
+  if (config.kubeconfig) {
+    const store = await KubeStore.open(config.kubeconfig, config.stateDir, log, config.leaseDuration);
+    if (config.waypointImage) store.waypointImage = config.waypointImage;
+    return store;
+  }
   if (config.store.startsWith("etcd://")) {
     const read = (file?: string) => (file ? fs.readFileSync(file, "utf8") : undefined);
     const tls = config.etcdCa ? { caPem: read(config.etcdCa)!, certPem: read(config.etcdCert), keyPem: read(config.etcdKey), serverName: config.etcdServerName || undefined } : undefined;
