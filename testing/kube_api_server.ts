@@ -36,6 +36,7 @@ const RESOURCES: Resource[] = [
   { group: "networking.istio.io", version: "v1", kind: "WorkloadEntry", plural: "workloadentries", namespaced: true },
   { group: "telemetry.istio.io", version: "v1", kind: "Telemetry", plural: "telemetries", namespaced: true },
   ...["Gateway", "HTTPRoute", "GRPCRoute"].map((kind) => ({ group: "gateway.networking.k8s.io", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),
+  { group: "gateway.envoyproxy.io", version: "v1alpha1", kind: "BackendTrafficPolicy", plural: "backendtrafficpolicies", namespaced: true },
   // What the install manifests (containers/kubernetes/) hold.
   ...["ConfigMap", "Secret", "PersistentVolumeClaim"].map((kind) => ({ group: "", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),
   ...["Deployment", "DaemonSet"].map((kind) => ({ group: "apps", version: "v1", kind, plural: kind.toLowerCase() + "s", namespaced: true })),

@@ -4,6 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import type { KubeObject } from "../../config/objects.ts";
 import { etcdInstalled, startEtcd, type TestEtcd } from "../../testing/etcd.ts";
+import { until } from "../../testing/until.ts";
 import { StoreConflictError } from "./config_store.ts";
 import { EtcdStore, parseEtcdUrl } from "./etcd_store.ts";
 
@@ -38,8 +39,11 @@ test.skipIf(!etcdInstalled())("two replicas: a write through one is seen by the 
     // Ten writers without a version change one object at once: each lands (generation counts them all).
     const before = a.get("Service", "default", "web")!.metadata.generation!;
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).apply([svc(2000 + i)], "t")));
+    // A write resolves once its own replica's view shows it; the other replica's view follows through the watch.
+    await until("a's view has b's writes", async () => a.revision >= b.revision);
     expect(a.get("Service", "default", "web")!.metadata.generation).toBe(before + 10);
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).apply([sa(`sa-${i}`)], "t")));
+    await until("a's view has b's writes", async () => a.revision >= b.revision);
     expect(a.list({ kind: "ServiceAccount" }).length).toBe(10);
 
     expect((await b.delete([{ kind: "ServiceAccount", metadata: { name: "sa-3", namespace: "default" } }], "t"))[0]!.verb).toBe("deleted");

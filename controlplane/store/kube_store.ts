@@ -40,6 +40,9 @@ export const WATCHED_KINDS: readonly (readonly [string, string, string])[] = [
   ["networking.istio.io/v1", "WorkloadEntry", "/apis/networking.istio.io/v1/workloadentries"],
   ["gateway.networking.k8s.io/v1", "Gateway", "/apis/gateway.networking.k8s.io/v1/gateways"],
   ["gateway.networking.k8s.io/v1", "HTTPRoute", "/apis/gateway.networking.k8s.io/v1/httproutes"],
+  ["gateway.networking.k8s.io/v1", "GRPCRoute", "/apis/gateway.networking.k8s.io/v1/grpcroutes"],
+  ["gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", "/apis/gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies"],
+  ["telemetry.istio.io/v1", "Telemetry", "/apis/telemetry.istio.io/v1/telemetries"],
 ];
 
 /** Config objects from the Kubernetes API; records in files. */

@@ -4,6 +4,7 @@
 // the pod runs. Only the ztunnel's ServiceAccounts may join, and only as the
 // node their pod is on — a stolen workload token, or a ztunnel token replayed
 // for another node, gets nothing.
+import { looksLikeJwt } from "../admission.ts";
 import type { KubeApiClient } from "./kube_status.ts";
 
 /** The audience ztunnels request for their projected token. */
@@ -14,7 +15,7 @@ const NODE_NAME_EXTRA = "authentication.kubernetes.io/node-name";
 export async function reviewNodeToken(client: KubeApiClient, token: string, serviceAccounts: readonly string[]): Promise<{ node: string; who: string } | undefined> {
   // Only what could be a ServiceAccount token (a JWT) goes to the API server: the join endpoint is open to
   // anyone, and should not turn every junk bearer into a TokenReview.
-  if (token.length > 8192 || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
+  if (!looksLikeJwt(token)) return undefined;
   const res = await client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
     apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences: [NODE_TOKEN_AUDIENCE] },
   });
