@@ -1,0 +1,169 @@
+// A canary driven from Kubernetes, as Argo Rollouts' Gateway API plugin
+// (argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi) drives one: at each
+// setWeight step it reads the HTTPRoute, sets the canary backendRef's weight to
+// the step and the stable one's to 100 minus it, and writes the whole route back
+// (an Update naming the resourceVersion it read). Here the same read-modify-PUT
+// is done with the real kubectl (`get -o json`, `replace`), while clients send
+// requests back to back through the mesh; each step must shift live traffic at
+// the waypoint within 1 s with no failed request.
+// FAKED: the API server (testing/kube_api_server.ts; none can be installed here,
+// TEST_PEERS.md) — and so nothing runs the waypoint Deployment the controlplane
+// creates: the test starts the waypoint process itself and records its Pod with
+// kubectl, as the kubelet would. Everything else is real: controlplane in
+// Kubernetes mode (client-node list/watch), two ztunnels, the waypoint over xDS.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startKubeApiServer } from "../testing/kube_api_server.ts";
+import {
+  afterAll, loopbackAddress, runCommand, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
+} from "../testing/mod.ts";
+
+const api = await startKubeApiServer(loopbackAddress());
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-rollout-"));
+const kubeconfig = path.join(dir, "kubeconfig");
+fs.writeFileSync(kubeconfig, api.kubeconfig());
+const kubectl = async (args: string[], input?: string) => {
+  const r = await runCommand("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, env: { KUBECONFIG: kubeconfig } });
+  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+};
+
+const ip = { sleep: loopbackAddress(), stable: loopbackAddress(), canary: loopbackAddress(), wp: loopbackAddress() };
+const pod = (name: string, node: string, address: string, labels: Record<string, string>, sa: string) => `---
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: demo, labels: ${JSON.stringify(labels)}}
+spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
+status: {phase: Running, podIP: ${address}}
+`;
+const svc = (name: string, selector: Record<string, string>, labels: Record<string, string> = {}) => `---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: demo, labels: ${JSON.stringify(labels)}}
+spec: {selector: ${JSON.stringify(selector)}, ports: [{name: http, port: 80, targetPort: 8080}]}
+`;
+// The Rollout's stable and canary Services, and the route the plugin manages (its `httpRoutes` entry).
+await kubectl(["apply", "--validate=false", "-f", "-"], `
+apiVersion: v1
+kind: Namespace
+metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: wp, namespace: demo}
+spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
+${pod("sleep", "node-a", ip.sleep, { app: "sleep" }, "sleep")}${pod("wp-0", "node-a", ip.wp, { "gateway.networking.k8s.io/gateway-name": "wp" }, "wp")}${
+  pod("rollouts-demo-stable", "node-b", ip.stable, { app: "rollouts-demo", role: "stable" }, "rollouts-demo")}${
+  pod("rollouts-demo-canary", "node-b", ip.canary, { app: "rollouts-demo", role: "canary" }, "rollouts-demo")}${
+  svc("rollouts-demo", { app: "rollouts-demo" }, { "istio.io/use-waypoint": "wp" })}${svc("argo-rollouts-stable-service", { app: "rollouts-demo", role: "stable" })}${
+  svc("argo-rollouts-canary-service", { app: "rollouts-demo", role: "canary" })}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: argo-rollouts-http-route, namespace: demo}
+spec:
+  parentRefs: [{group: "", kind: Service, name: rollouts-demo}]
+  rules:
+  - backendRefs: [{name: argo-rollouts-stable-service, port: 80, weight: 100}, {name: argo-rollouts-canary-service, port: 80, weight: 0}]
+`);
+
+const backends = [ip.stable, ip.canary].map((address, i) => {
+  const s = http.createServer((_req, res) => res.end(i === 0 ? "stable" : "canary"));
+  return new Promise<http.Server>((r) => s.listen(8080, address, () => r(s)));
+});
+const servers = await Promise.all(backends);
+const cp = await startTestControlplane(["--kubeconfig", kubeconfig]);
+const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
+const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
+const { token } = await cp.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, { authorization: `Bearer ${adminToken}` });
+const [cmd, args] = runtimeCommand("waypoint/main.ts", [
+  "--gateway", "demo/wp", "--address", ip.wp, "--controlplane", cp.url, "--controlplane-ca", cp.rootCertFile, "--token", token, "--drain-seconds", "1",
+]);
+const waypoint = startProcess(cmd, args);
+await waypoint.waitForLine(/waypoint\tready/, 30_000);
+
+afterAll(async () => {
+  waypoint.kill("SIGKILL");
+  await waypoint.exited;
+  await mesh.stop();
+  await cp.kill();
+  for (const s of servers) s.close();
+  await api.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Reply { readonly at: number; readonly body: string; readonly code: number }
+
+/** `n` requests back to back over one keep-alive connection through the client's SOCKS5 port (curl's URL globbing). */
+async function curlBatch(n: number): Promise<Reply[]> {
+  const start = Date.now();
+  const r = await runCommand("curl", [
+    "-sS", "--max-time", "110", "-x", socksUrl(ip.sleep), "-w", "\t%{http_code}\t%{time_total}\n", `http://rollouts-demo.demo.svc.cluster.local/?n=[1-${n}]`,
+  ], { timeoutMs: 120_000 });
+  let at = start;
+  return [...r.stdout.matchAll(/([^\t]*)\t(\d{3})\t([\d.]+)\n/g)].map(([, body = "", code = "0", seconds = "0"]) => {
+    const reply = { at, body, code: Number(code) };
+    at += Number(seconds) * 1000;
+    return reply;
+  });
+}
+
+/** The plugin's SetWeight: read the route, set canary = weight and stable = 100 - weight, write it back whole. */
+async function setWeight(weight: number): Promise<number> {
+  const route = JSON.parse(await kubectl(["get", "httproute", "argo-rollouts-http-route", "-n", "demo", "-o", "json"]));
+  for (const rule of route.spec.rules) {
+    for (const ref of rule.backendRefs) {
+      if (ref.name === "argo-rollouts-canary-service") ref.weight = weight;
+      if (ref.name === "argo-rollouts-stable-service") ref.weight = 100 - weight;
+    }
+  }
+  await kubectl(["replace", "--validate=false", "-f", "-"], JSON.stringify(route));
+  return Date.now();
+}
+
+/**
+ * When a step took effect, ms after it: the start of the first 100-request window after it whose canary
+ * share is nearer the step's weight than the previous step's.
+ */
+function tookEffect(replies: Reply[], since: number, from: number, to: number): number | undefined {
+  const after = replies.filter((r) => r.at >= since);
+  for (let i = 0; i + 100 <= after.length; i += 10) {
+    const window = after.slice(i, i + 100);
+    const share = window.filter((r) => r.body === "canary").length / 100;
+    if (Math.abs(share - to) < Math.abs(share - from)) return window[0]!.at - since;
+  }
+  return undefined;
+}
+
+test("Argo Rollouts-style setWeight steps (10, 50, 100) with kubectl under load: each in effect at the waypoint within 1 s, 0 failed requests", async () => {
+  const first = await curlBatch(50);
+  assert.deepEqual([...new Set(first.map((r) => `${r.code} ${r.body}`))], ["200 stable"], "before the rollout all traffic is stable");
+  let stop = false;
+  const client = async () => {
+    const replies: Reply[] = [];
+    while (!stop) replies.push(...await curlBatch(200));
+    return replies;
+  };
+  const load = Promise.all([client(), client()]);
+  const steps: { weight: number; at: number }[] = [];
+  for (const weight of [10, 50, 100]) {
+    await new Promise((r) => setTimeout(r, 1500));
+    steps.push({ weight, at: await setWeight(weight) });
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  stop = true;
+  const replies = (await load).flat().sort((a, b) => a.at - b.at);
+  assert.deepEqual(replies.filter((r) => r.code !== 200).slice(0, 5), [], "failed requests during the rollout");
+  for (const [i, step] of steps.entries()) {
+    const next = steps[i + 1]?.at ?? Infinity;
+    const during = replies.filter((r) => r.at >= step.at && r.at < next);
+    const ms = tookEffect(during, step.at, (steps[i - 1]?.weight ?? 0) / 100, step.weight / 100);
+    console.log(`setWeight ${step.weight}: in effect after ${ms ?? "never"} ms (${during.length} requests in the step)`);
+    assert.ok(ms !== undefined && ms < 1000, `setWeight ${step.weight} not in effect within 1 s`);
+  }
+  const last = replies.filter((r) => r.at > steps.at(-1)!.at + 1000);
+  assert.ok(last.length > 100 && last.every((r) => r.body === "canary"), `after setWeight 100 every request goes to the canary (${last.length} requests)`);
+  console.log(`${replies.length} requests, 0 failed`);
+}, { timeout: 150_000 });
