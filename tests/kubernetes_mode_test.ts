@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { startKubeApiServer } from "../testing/kube_api_server.ts";
+import { kubectlFor } from "../testing/kubectl.ts";
 import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml.ts";
 import { createUriCertificateRequest, nodeUri } from "../identity/mod.ts";
 import { Http2Client } from "../runtime/mod.ts";
@@ -20,14 +21,8 @@ import { until } from "../testing/until.ts";
 
 const api = await startKubeApiServer(loopbackAddress());
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-kube-"));
-const kubeconfig = path.join(dir, "kubeconfig");
-fs.writeFileSync(kubeconfig, api.kubeconfig());
-const kubectl = async (args: string[], input?: string) => {
-  const r = await runCommand("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, env: { KUBECONFIG: kubeconfig } });
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-};
-const apply = (yaml: string) => kubectl(["apply", "--validate=false", "-f", "-"], yaml);
+const k = kubectlFor(api);
+const { kubeconfig, run: kubectl, apply } = k;
 const ip = { client: loopbackAddress(), echo: loopbackAddress() };
 
 // Some config exists before the controlplane starts (the first list), some arrives after (the watch).
@@ -41,6 +36,7 @@ afterAll(async () => {
   for (const c of [cp, ...others]) if (c.proc.child.exitCode === null) await c.kill();
   await api.close();
   fs.rmSync(dir, { recursive: true, force: true });
+  k.cleanup();
 });
 
 type Workload = { name: string; canonicalRevision: string };

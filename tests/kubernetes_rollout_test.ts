@@ -12,24 +12,15 @@
 // kubectl, as the kubelet would. Everything else is real: controlplane in
 // Kubernetes mode (client-node list/watch), two ztunnels, the waypoint over xDS.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as http from "node:http";
-import * as os from "node:os";
-import * as path from "node:path";
 import { startKubeApiServer } from "../testing/kube_api_server.ts";
-import {
-  afterAll, loopbackAddress, runCommand, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
-} from "../testing/mod.ts";
+import { kubectlFor } from "../testing/kubectl.ts";
+import { curlBatch as curlThrough, type Reply, startMeshWaypoint } from "../testing/mesh_waypoint.ts";
+import { afterAll, loopbackAddress, startTestControlplane, startXdsMesh, test } from "../testing/mod.ts";
 
 const api = await startKubeApiServer(loopbackAddress());
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-rollout-"));
-const kubeconfig = path.join(dir, "kubeconfig");
-fs.writeFileSync(kubeconfig, api.kubeconfig());
-const kubectl = async (args: string[], input?: string) => {
-  const r = await runCommand("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, env: { KUBECONFIG: kubeconfig } });
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-};
+const k = kubectlFor(api);
+const kubectl = k.run;
 
 const ip = { sleep: loopbackAddress(), stable: loopbackAddress(), canary: loopbackAddress(), wp: loopbackAddress() };
 const pod = (name: string, node: string, address: string, labels: Record<string, string>, sa: string) => `---
@@ -46,7 +37,7 @@ metadata: {name: ${name}, namespace: demo, labels: ${JSON.stringify(labels)}}
 spec: {selector: ${JSON.stringify(selector)}, ports: [{name: http, port: 80, targetPort: 8080}]}
 `;
 // The Rollout's stable and canary Services, and the route the plugin manages (its `httpRoutes` entry).
-await kubectl(["apply", "--validate=false", "-f", "-"], `
+await k.apply(`
 apiVersion: v1
 kind: Namespace
 metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
@@ -74,15 +65,9 @@ const backends = [ip.stable, ip.canary].map((address, i) => {
   return new Promise<http.Server>((r) => s.listen(8080, address, () => r(s)));
 });
 const servers = await Promise.all(backends);
-const cp = await startTestControlplane(["--kubeconfig", kubeconfig]);
+const cp = await startTestControlplane(["--kubeconfig", k.kubeconfig]);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
-const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
-const { token } = await cp.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, { authorization: `Bearer ${adminToken}` });
-const [cmd, args] = runtimeCommand("waypoint/main.ts", [
-  "--gateway", "demo/wp", "--address", ip.wp, "--controlplane", cp.url, "--controlplane-ca", cp.rootCertFile, "--token", token, "--drain-seconds", "1",
-]);
-const waypoint = startProcess(cmd, args);
-await waypoint.waitForLine(/waypoint\tready/, 30_000);
+const waypoint = await startMeshWaypoint(cp, "demo/wp", ip.wp);
 
 afterAll(async () => {
   waypoint.kill("SIGKILL");
@@ -91,24 +76,10 @@ afterAll(async () => {
   await cp.kill();
   for (const s of servers) s.close();
   await api.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  k.cleanup();
 });
 
-interface Reply { readonly at: number; readonly body: string; readonly code: number }
-
-/** `n` requests back to back over one keep-alive connection through the client's SOCKS5 port (curl's URL globbing). */
-async function curlBatch(n: number): Promise<Reply[]> {
-  const start = Date.now();
-  const r = await runCommand("curl", [
-    "-sS", "--max-time", "110", "-x", socksUrl(ip.sleep), "-w", "\t%{http_code}\t%{time_total}\n", `http://rollouts-demo.demo.svc.cluster.local/?n=[1-${n}]`,
-  ], { timeoutMs: 120_000 });
-  let at = start;
-  return [...r.stdout.matchAll(/([^\t]*)\t(\d{3})\t([\d.]+)\n/g)].map(([, body = "", code = "0", seconds = "0"]) => {
-    const reply = { at, body, code: Number(code) };
-    at += Number(seconds) * 1000;
-    return reply;
-  });
-}
+const curlBatch = (n: number) => curlThrough(ip.sleep, "http://rollouts-demo.demo.svc.cluster.local/", n);
 
 /** The plugin's SetWeight: read the route, set canary = weight and stable = 100 - weight, write it back whole. */
 async function setWeight(weight: number): Promise<number> {
