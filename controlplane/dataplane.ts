@@ -10,6 +10,7 @@ import { namespacedKey, serviceKey } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { ProxyViews } from "./proxy_views.ts";
 import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
+import { WorkloadMemo } from "./translate/workload_memo.ts";
 
 /** Options for {@link DataPlane}. */
 export interface DataPlaneOptions {
@@ -41,6 +42,9 @@ export class DataPlane {
   #objects: readonly KubeObject[] = [];
   #generation = 0;
   readonly #allocateVip: (key: string) => string;
+  /** Unchanged Pods keep their Workloads (and versions) from one translation to the next. */
+  readonly #workloadMemo = new WorkloadMemo();
+  readonly #versions = new WeakMap<object, string>();
 
   constructor(private readonly options: DataPlaneOptions) {
     this.#allocateVip = options.allocateVip ?? vipAllocator(options.vipRange);
@@ -54,6 +58,7 @@ export class DataPlane {
       clusterId: this.options.clusterId,
       rootNamespace: this.options.rootNamespace,
       allocateVip: this.#allocateVip,
+      workloadMemo: this.#workloadMemo,
     });
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
@@ -63,7 +68,7 @@ export class DataPlane {
     this.#objects = objects;
     this.#generation++;
     const index = <T>(items: readonly T[], name: (t: T) => string) =>
-      new Map(items.map((r) => [name(r), { name: name(r), version: resourceVersion(r), resource: r } as XdsResource]));
+      new Map(items.map((r) => [name(r), { name: name(r), version: this.#versionOf(r as object), resource: r } as XdsResource]));
     this.#desired = new Map<TypeUrl, Map<string, XdsResource>>([
       [TYPE_URLS.workload, index(result.snapshot.workloads, (w) => w.uid)],
       [TYPE_URLS.service, index(result.snapshot.services, serviceKey)],
@@ -72,6 +77,13 @@ export class DataPlane {
     ]);
     this.#waypointPolicies = result.waypointPolicies;
     this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+  }
+
+  /** A resource's version, hashed once per resource object: a Workload kept by the memo keeps its version too. */
+  #versionOf(resource: object): string {
+    let version = this.#versions.get(resource);
+    if (version === undefined) this.#versions.set(resource, version = resourceVersion(resource));
+    return version;
   }
 
   /** Re-reads the roots and revoked serials (after a node is revoked), keeping the rest. */
