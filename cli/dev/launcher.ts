@@ -1,7 +1,7 @@
 /**
  * How `ambit dev` starts a program on the runtime it runs on (process.execPath):
  * from a checkout, `bun <file>` or `deno run -A <file>`; from the compiled
- * `dist/ambit`, the `dist/controlplane` and `dist/ztunnel` binaries beside it,
+ * `dist/ambit`, the `dist/controlplane`, `dist/ztunnel` and `dist/waypoint` binaries beside it,
  * and the sample apps and demo.yaml from inside the binary (embedded_samples.ts).
  *
  * @example
@@ -39,7 +39,7 @@ function runFile(file: string, args: readonly string[]): Launch {
 export function serviceCommand(service: "controlplane" | "ztunnel" | "waypoint", args: readonly string[]): Launch {
   if (repoRoot) return runFile(path.join(repoRoot, service, "main.ts"), args);
   const binary = path.join(path.dirname(process.execPath), service);
-  if (!fs.existsSync(binary)) throw new CommandError(`${binary} not found: ambit dev needs the ${service} binary beside ambit (npm run build makes both)`);
+  if (!fs.existsSync(binary)) throw new CommandError(`${binary} not found: ambit dev needs the ${service} binary beside ambit (npm run build makes them all)`);
   return { cmd: binary, args };
 }
 
