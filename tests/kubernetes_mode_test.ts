@@ -48,6 +48,7 @@ test("objects applied with kubectl reach the ztunnels within 1 s; kubectl get sh
   await apply(podYaml({ name: "echo", node: "node-b", ip: ip.echo, serviceAccount: "echo" }) + "---\n" + serviceYaml({ name: "echo" }));
   const started = Date.now(); // kubectl has returned: the objects are in the API server
   await Promise.all(Object.values(mesh.nodes).map((n) => until(`echo at ${n.name}`, () => hasWorkload(n, "echo"))));
+  console.log(`kubectl apply → at both ztunnels in ${Date.now() - started} ms`);
   assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
   assert.match(await kubectl(["get", "pods", "-n", "demo"]), /^echo\s/m);
 });
