@@ -63,7 +63,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     })
     : loadOrCreateAdminToken(adminTokenFile);
   const nodes = new NodeRegistry(store.records("nodes"));
-  const waypointTokens = new WaypointTokens(config.stateDir);
+  const waypointTokens = new WaypointTokens(store.records("waypoint-tokens"));
   const ca = await CertificateAuthority.loadOrCreate(caOptions);
   // A bad mesh config stops the start with the file and field named: CUSTOM policies would otherwise fail closed unseen.
   const mesh = config.meshConfig ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8")) : { extAuthzProviders: [] };

@@ -8,7 +8,7 @@ import * as http from "node:http";
 import { createUriCertificateRequest, joinPem, nodeUri } from "../identity/mod.ts";
 import { Http2Client } from "../runtime/mod.ts";
 import { DeltaXdsClient } from "../xds/client.ts";
-import { ALL_TYPE_URLS } from "../xds/protocol.ts";
+import { ALL_TYPE_URLS, WAYPOINT_TYPE_URLS } from "../xds/protocol.ts";
 import { startEtcd } from "../testing/etcd.ts";
 import { ambientNamespaceYaml, podYaml, serviceYaml } from "../testing/kube_yaml.ts";
 import {
@@ -186,5 +186,40 @@ test("node credentials are one registry: a join token works once among all repli
   } finally {
     stream.stop();
     for (const c of anonymous) c.close();
+  }
+});
+
+test("a waypoint token issued by one replica is accepted by another, and revoked through a third", async () => {
+  const gateway = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: wp, namespace: demo}\nspec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}\n";
+  assert.equal((await cps[0]!.apply(gateway)).status, 200);
+  const admin = (i: number) => ({ authorization: `Bearer ${fs.readFileSync(`${cps[i]!.stateDir}/admin-token`, "utf8").trim()}` });
+  // The replica issuing it must have seen the Gateway: writes resolve once the writer's own view has them.
+  const { token } = await until("a waypoint token from replica 1", () => cps[1]!.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, admin(1)));
+  const caPem = fs.readFileSync(cps[0]!.rootCertFile, "utf8");
+  const subscribe = () => new DeltaXdsClient({
+    url: cps[2]!.url, tls: { ca: caPem, checkServerIdentity: () => undefined }, headers: { authorization: `Bearer ${token}` },
+    node: { id: "wp-1", nodeName: "node-a", metadata: { role: "waypoint", waypoint: "demo/wp" } }, types: WAYPOINT_TYPE_URLS, apply: () => ({ failed: [] }),
+  });
+  const accepted = subscribe();
+  void accepted.run();
+  try {
+    await until("the waypoint streaming from replica 2", async () => accepted.stats().connected && accepted.stats().responses > 0);
+  } finally {
+    accepted.stop();
+  }
+  await cps[0]!.admin.json("DELETE", "/api/v1/waypoints/demo/wp/token", undefined, admin(0));
+  // The revocation reached replica 2 through the store: the same token is refused there.
+  const client = new Http2Client(cps[2]!.url, { ca: caPem, checkServerIdentity: () => undefined });
+  try {
+    await until("the revoked token refused at replica 2", async () => {
+      const res = await client.request("POST", "/xds/v1/delta", {
+        body: JSON.stringify({ node: { id: "wp-1", nodeName: "node-a", metadata: { role: "waypoint", waypoint: "demo/wp" } }, typeUrl: WAYPOINT_TYPE_URLS[0] }),
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      });
+      const text = res.status === 200 ? (res.stream.destroy(), "") : await res.text();
+      return res.status === 401 && /revoked/.test(text);
+    }, 5_000);
+  } finally {
+    client.close();
   }
 });

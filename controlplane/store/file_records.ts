@@ -6,17 +6,18 @@ import * as path from "node:path";
 import type { RecordCollection } from "./config_store.ts";
 import { writeFileDurably } from "./durable_file.ts";
 
-/** Records of one kind in a file; an older file holding an array is read keyed by each record's `name`. */
+/** Records of one kind in a file; an older file holding an array is read keyed by each record's `name` (or `keyOf`). */
 export class FileRecords<T> implements RecordCollection<T> {
   readonly #records = new Map<string, T>();
   readonly #listeners = new Set<() => void>();
   readonly #file: string;
 
-  constructor(dir: string, name: string) {
+  /** `keyOf` names the key of each record in an older file holding an array (by default its `name`). */
+  constructor(dir: string, name: string, keyOf: (record: T) => string = (r) => (r as { name: string }).name) {
     this.#file = path.join(dir, `${name}.json`);
     if (!fs.existsSync(this.#file)) return;
     const data = JSON.parse(fs.readFileSync(this.#file, "utf8")) as unknown;
-    const entries = Array.isArray(data) ? data.map((r) => [(r as { name: string }).name, r] as const) : Object.entries(data as Record<string, T>);
+    const entries = Array.isArray(data) ? (data as T[]).map((r) => [keyOf(r), r] as const) : Object.entries(data as Record<string, T>);
     for (const [k, v] of entries) this.#records.set(k, v as T);
   }
 
