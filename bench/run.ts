@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 
-const ALL = ["hbone", "l4", "policy", "xds", "startup", "runtimes", "capture", "waypoint", "waypoint_security"] as const;
+const ALL = ["hbone", "l4", "policy", "xds", "startup", "runtimes", "capture", "waypoint", "waypoint_security", "kube_pods"] as const;
 const dir = import.meta.dirname;
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = wanted.length > 0 ? wanted : [...ALL];

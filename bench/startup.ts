@@ -11,7 +11,7 @@ import { workload } from "../testing/mesh.ts";
 import { repoRoot } from "../testing/runtime_command.ts";
 import { execFileSync } from "node:child_process";
 import { COMPILE_FLAGS } from "../scripts/build_flags.ts";
-import { ensureBinaries } from "./_startup_build.ts";
+import { ensureBinaries } from "../testing/binaries.ts";
 import { h2cProbe, http1Probe, type StartSample, timeToReady } from "./_startup_ready.ts";
 import { percentile, markdownTable, RESULT_COLUMNS } from "./_measure.ts";
 

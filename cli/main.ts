@@ -60,7 +60,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.env.AMBIT_SAMPLE_APP) {
+  // The compiled binary doubles as the dev mode's sample apps (cli/dev/embedded_samples.ts).
+  await (await import("./dev/embedded_samples.ts")).runSampleApp(process.env.AMBIT_SAMPLE_APP);
+} else if (import.meta.main) {
   // Not process.exit(): Bun drops stdout still queued for a slow pipe. The
   // unref'd timer ends the process only if some handle would keep it alive.
   process.exitCode = await main(process.argv.slice(2), processIo());

@@ -39,6 +39,8 @@ export interface AdmissionContext {
   readonly trustDomain: string;
   readonly nodes: NodeRegistry;
   readonly waypointTokens?: WaypointTokens;
+  /** Kubernetes mode: a JWT-shaped bearer on the join route may be a ServiceAccount token the handler reviews (TokenReview). */
+  readonly reviewsServiceAccountTokens?: boolean;
 }
 
 /** Decides, from the head alone, whether a request may send its body and how much of it. */
@@ -50,7 +52,7 @@ export function admitRequest(head: RequestHead, env: RequestEnv, ctx: AdmissionC
   if (rule.callers === "anyone") return { maxBodyBytes: rule.maxBodyBytes };
   if (rule.callers === "join-token") {
     const token = /^Bearer (.+)$/.exec(head.headers.get("authorization") ?? "")?.[1];
-    return token && ctx.nodes.checkToken(token)
+    return token && (ctx.nodes.checkToken(token) || (ctx.reviewsServiceAccountTokens && looksLikeJwt(token)))
       ? { maxBodyBytes: rule.maxBodyBytes }
       : { refuse: { status: 401, error: "a valid, unused, unexpired join token is required (Authorization: Bearer <token>)" } };
   }
@@ -63,4 +65,9 @@ export function admitRequest(head: RequestHead, env: RequestEnv, ctx: AdmissionC
   if (caller.kind === "anonymous" && caller.reason) return { refuse: { status: 401, error: caller.reason } };
   const needs = rule.callers.includes("admin") ? "the admin API needs the admin token (Authorization: Bearer <token>)" : `${path} needs a node certificate`;
   return { refuse: { status: 401, error: needs } };
+}
+
+/** What could be a ServiceAccount token (a JWT); anything else never reaches the API server. */
+export function looksLikeJwt(token: string): boolean {
+  return token.length <= 8192 && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 }

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Hono } from "hono";
 import { ConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/intake.ts";
+import { objectKey } from "../config/objects.ts";
 import { CertificateAuthority, controlplaneUri, createUriCertificateRequest, joinPem } from "../identity/mod.ts";
 import { type HttpServer, type Http2Listener, type RequestHead, serveHttp, serveHttp2 } from "../runtime/mod.ts";
 import { AMBIT_VERSION, Logger } from "../telemetry/mod.ts";
@@ -29,8 +30,11 @@ import { graphRoutes } from "./graph/graph_routes.ts";
 import { waypointRoutes } from "./routes/waypoint_routes.ts";
 import { checkWaypointStream, findWaypointGateway } from "./waypoint_authorization.ts";
 import { WaypointTokens } from "./waypoint_tokens.ts";
+import type { ConfigStore } from "./store/config_store.ts";
 import { writeFileDurably } from "./store/durable_file.ts";
-import { ObjectStore } from "./store/object_store.ts";
+import { openStore } from "./store/open_store.ts";
+import { PersistentVips } from "./store/persistent_vips.ts";
+import { shareSecrets } from "./store/shared_secrets.ts";
 
 /** A running controlplane. */
 export interface Controlplane {
@@ -42,7 +46,7 @@ export interface Controlplane {
   readonly adminToken: string;
   /** PEM roots: what clients verify the controlplane's certificate with. */
   readonly rootCertPem: string;
-  readonly store: ObjectStore;
+  readonly store: ConfigStore;
   readonly log: Logger;
   stop(): Promise<void>;
 }
@@ -51,15 +55,23 @@ export interface Controlplane {
 export async function startControlplane(config: ControlplaneConfig, options: { log?: Logger } = {}): Promise<Controlplane> {
   const log = options.log ?? new Logger({ level: config.logLevel, format: config.logFormat });
   fs.mkdirSync(config.stateDir, { recursive: true });
-  const adminToken = loadOrCreateAdminToken(path.join(config.stateDir, "admin-token"));
-  const store = ObjectStore.open(path.join(config.stateDir, "store"));
-  const nodes = new NodeRegistry(config.stateDir);
-  const waypointTokens = new WaypointTokens(config.stateDir);
-  const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
+  const store = await openStore(config, (message, fields) => log.warn("kubernetes", message, fields));
+  const adminTokenFile = path.join(config.stateDir, "admin-token");
+  const caOptions = { dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl };
+  // Replicas on one store share the CA and the admin token; a lone file store keeps its own files.
+  const adminToken = config.store
+    ? await shareSecrets(store.records("shared"), {
+      caDir: config.caDir, defaultCaDir: config.caDir === path.join(config.stateDir, "ca"), adminTokenFile,
+      createCa: async () => void await CertificateAuthority.loadOrCreate(caOptions),
+    })
+    : loadOrCreateAdminToken(adminTokenFile);
+  const nodes = new NodeRegistry(store.records("nodes"));
+  const waypointTokens = new WaypointTokens(store.records("waypoint-tokens"));
+  const ca = await CertificateAuthority.loadOrCreate(caOptions);
   // A bad mesh config stops the start with the file and field named: CUSTOM policies would otherwise fail closed unseen.
   const mesh = config.meshConfig ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8")) : { extAuthzProviders: [] };
-  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
-  dataplane.update(store.list());
+  const vips = new PersistentVips(store, config.vipRange);
+  const dataplane = new DataPlane({ ...config, allocateVip: vips.allocate, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
   const metrics = controlplaneMetrics(() => xds.status());
   const xds = new DeltaXdsServer({
     resourcesFor: (node) => dataplane.desired(node),
@@ -68,11 +80,17 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     keepaliveMs: config.xdsKeepalive * 1000,
     observer: metrics.xds,
   });
-  store.onChange(() => {
+  const retranslate = serialized(async () => {
     dataplane.update(store.list());
+    // New VIPs are claimed in the store before they are pushed; losing a race means translating again.
+    for (let round = 0; round < 3 && await vips.settle(); round++) dataplane.update(store.list());
     xds.notifyChanged();
-  });
-  if (config.configDir) applyConfigDir(config.configDir, store, log);
+    await store.publishStatus?.((o) => dataplane.statusOf(objectKey(o)));
+  }, (e) => log.error("controlplane", "translation failed", { error: (e as Error).message }));
+  await retranslate();
+  store.onChange(() => void retranslate());
+  vips.onChange(() => void retranslate());
+  if (config.configDir) await applyConfigDir(config.configDir, store, log);
 
   const app = new Hono<{ Bindings: RequestEnv; Variables: { caller: Caller } }>();
   const identify = (req: Request, env: unknown) => identifyCaller(req, env as RequestEnv, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens });
@@ -90,13 +108,13 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   app.get("/healthz/ready", (c) => c.text("ready\n"));
   app.get("/version", (c) => c.json({ component: "controlplane", version: AMBIT_VERSION }));
   app.route("/", configRoutes(store, dataplane));
-  app.route("/", nodeRoutes(nodes, ca, xds, {
-    joinTokenTtl: config.joinTokenTtl,
-    onRevoked: () => {
-      dataplane.refreshTrustBundle();
-      xds.notifyChanged();
-    },
-  }));
+  app.route("/", nodeRoutes(nodes, ca, xds, { joinTokenTtl: config.joinTokenTtl, reviewNodeToken: store.reviewNodeToken?.bind(store) }));
+  // A revocation through any replica (this one included) reaches this one through the store.
+  nodes.onRevoked((node) => {
+    xds.closeNode(node);
+    dataplane.refreshTrustBundle();
+    xds.notifyChanged();
+  });
   app.route("/", caRoutes(ca, dataplane, nodes, log));
   app.route("/", waypointRoutes(waypointTokens, dataplane, xds, config.trustDomain));
   app.route("/", xdsRoutes(xds, (req, env, node) => {
@@ -109,10 +127,12 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   }));
   app.onError((e, c) => {
     log.error("api", "request failed", { path: c.req.path, error: e.message });
+    const code = (e as { code?: string }).code;
+    if (code === "ERR_STORE_UNAVAILABLE" || code === "ERR_STORE_READ_ONLY") return c.json({ error: e.message, code }, code === "ERR_STORE_READ_ONLY" ? 405 : 503);
     return c.json({ error: e.message }, 500);
   });
 
-  const admit = (head: RequestHead, env: RequestEnv) => admitRequest(head, env, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens });
+  const admit = (head: RequestHead, env: RequestEnv) => admitRequest(head, env, { adminToken, trustDomain: config.trustDomain, nodes, waypointTokens, reviewsServiceAccountTokens: !!store.reviewNodeToken });
 
   // The serving certificate names the controlplane, never a workload or node.
   const request = await createUriCertificateRequest(controlplaneUri(config.trustDomain));
@@ -161,7 +181,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     dashboardServer = serveHttp({ hostname: at.address, port: at.port, fetch: graphRoutes(dashboard).fetch });
     log.info("controlplane", "service graph", { url: `http://${config.dashboardListen}/`, rates: config.prometheusUrl || "the data plane's /metrics" });
   }
-  log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, objects: store.list().length });
+  log.info("controlplane", "ready", { url, devUrl, version: AMBIT_VERSION, stateDir: config.stateDir, store: store.description, objects: store.list().length });
   return {
     config,
     url,
@@ -173,6 +193,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     stop: async () => {
       xds.close();
       await Promise.all([...listeners.map((l) => l.close()), metricsServer?.stop(), dashboardServer?.stop(), dashboard?.stop()]);
+      await store.close();
     },
   };
 }
@@ -185,14 +206,35 @@ function loadOrCreateAdminToken(file: string): string {
 }
 
 /** Applies each YAML/JSON file of the config directory; a bad file is reported and skipped. */
-function applyConfigDir(dir: string, store: ObjectStore, log: Logger): void {
+async function applyConfigDir(dir: string, store: ConfigStore, log: Logger): Promise<void> {
   for (const name of fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
     const file = path.join(dir, name);
     try {
       const { objects } = parseConfig(fs.readFileSync(file, "utf8"), file);
-      store.apply(objects, `config-dir:${file}`);
+      await store.apply(objects, `config-dir:${file}`);
     } catch (e) {
       log.error("config", "config file rejected", { file, error: e instanceof ConfigError ? e.message : (e as Error).message });
     }
   }
+}
+
+/** Runs `task` one at a time; a call while it runs schedules exactly one more run after it. */
+function serialized(task: () => Promise<void>, onError: (e: unknown) => void): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await task().catch(onError);
+      } while (again);
+    })();
+    await running;
+    running = undefined;
+  };
+  return run;
 }

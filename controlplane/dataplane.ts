@@ -11,6 +11,7 @@ import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { ProxyViews } from "./proxy_views.ts";
 import { customProviderWarnings } from "./translate/custom_providers.ts";
 import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
+import { WorkloadMemo } from "./translate/workload_memo.ts";
 
 /** Options for {@link DataPlane}. */
 export interface DataPlaneOptions {
@@ -19,6 +20,8 @@ export interface DataPlaneOptions {
   readonly clusterId: string;
   readonly rootNamespace: string;
   readonly vipRange: string;
+  /** Where VIPs come from (default: in memory over vipRange; the controlplane's are persistent). */
+  readonly allocateVip?: (key: string) => string;
   /** Roots ztunnels should trust (sent as the TrustBundle resource). */
   readonly trustBundle: () => readonly string[];
   /** Serials of revoked nodes' unexpired certificates (sent with the TrustBundle). */
@@ -40,14 +43,17 @@ export class DataPlane {
   #objects: readonly KubeObject[] = [];
   #generation = 0;
   readonly #allocateVip: (key: string) => string;
+  /** Unchanged Pods keep their Workloads (and versions) from one translation to the next. */
+  readonly #workloadMemo = new WorkloadMemo();
+  readonly #versions = new WeakMap<object, string>();
 
   constructor(private readonly options: DataPlaneOptions) {
-    this.#allocateVip = vipAllocator(options.vipRange);
+    this.#allocateVip = options.allocateVip ?? vipAllocator(options.vipRange);
   }
 
   /** Re-translates from the store's objects. */
   update(objects: readonly KubeObject[]): void {
-    const result = translate(objects, this.#translateOptions(this.#allocateVip));
+    const result = translate(objects, { ...this.#translateOptions(this.#allocateVip), workloadMemo: this.#workloadMemo });
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
     this.#warnings = [...result.warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
@@ -56,7 +62,7 @@ export class DataPlane {
     this.#objects = objects;
     this.#generation++;
     const index = <T>(items: readonly T[], name: (t: T) => string) =>
-      new Map(items.map((r) => [name(r), { name: name(r), version: resourceVersion(r), resource: r } as XdsResource]));
+      new Map(items.map((r) => [name(r), { name: name(r), version: this.#versionOf(r as object), resource: r } as XdsResource]));
     this.#desired = new Map<TypeUrl, Map<string, XdsResource>>([
       [TYPE_URLS.workload, index(result.snapshot.workloads, (w) => w.uid)],
       [TYPE_URLS.service, index(result.snapshot.services, serviceKey)],
@@ -65,6 +71,13 @@ export class DataPlane {
     ]);
     this.#waypointPolicies = result.waypointPolicies;
     this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+  }
+
+  /** A resource's version, hashed once per resource object: a Workload kept by the memo keeps its version too. */
+  #versionOf(resource: object): string {
+    let version = this.#versions.get(resource);
+    if (version === undefined) this.#versions.set(resource, version = resourceVersion(resource));
+    return version;
   }
 
   /** Re-reads the roots and revoked serials (after a node is revoked), keeping the rest. */

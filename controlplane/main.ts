@@ -18,6 +18,7 @@ try {
     console.error(`controlplane: ${e.message}\nRun with --help for the flags.`);
     process.exit(2);
   }
-  console.error(`controlplane: ${(e as Error).stack ?? e}`);
+  // A typed error (the store unreachable, a CA that differs) says enough in its message.
+  console.error(`controlplane: ${e instanceof Error && "code" in e ? e.message : (e as Error).stack ?? e}`);
   process.exit(1);
 }

@@ -1,13 +1,15 @@
 // Waypoint tokens: how a waypoint process proves "I am waypoint ns/name" on the
 // TLS listener (Authorization: Bearer <token>), to subscribe to its own xDS view
 // and to get its own certificate. Stored only as hashes, one per waypoint,
-// reissuing replaces the earlier one, revocable — like node join tokens.
+// reissuing replaces the earlier one, revocable — like node join tokens. They
+// live in the store's `waypoint-tokens` collection, so every replica on one
+// store (docs/ha.md) accepts a token any of them issued.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { writeFileDurably } from "./store/durable_file.ts";
+import type { RecordCollection } from "./store/config_store.ts";
+import { FileRecords } from "./store/file_records.ts";
 
-interface TokenRecord {
+/** One waypoint's token as persisted. */
+export interface TokenRecord {
   /** "namespace/name" of the waypoint Gateway. */
   readonly waypoint: string;
   readonly tokenHash?: string;
@@ -41,33 +43,26 @@ export function parseWaypointKey(waypoint: unknown): { namespace: string; name: 
 
 /** The persisted waypoint tokens. */
 export class WaypointTokens {
-  readonly #records = new Map<string, TokenRecord>();
-  readonly #file: string;
+  readonly #records: RecordCollection<TokenRecord>;
 
-  constructor(stateDir: string) {
-    this.#file = path.join(stateDir, "waypoint-tokens.json");
-    if (fs.existsSync(this.#file)) {
-      for (const r of JSON.parse(fs.readFileSync(this.#file, "utf8")) as TokenRecord[]) this.#records.set(r.waypoint, r);
-    }
+  /** Over the store's `waypoint-tokens` collection, or `<stateDir>/waypoint-tokens.json`. */
+  constructor(records: RecordCollection<TokenRecord> | string) {
+    this.#records = typeof records === "string" ? new FileRecords<TokenRecord>(records, "waypoint-tokens", (r) => r.waypoint) : records;
   }
 
   /** Issues a token for `waypoint` ("ns/name"), replacing any earlier one; returns it, the only time it exists in clear. */
-  issue(waypoint: string, who: string): string {
+  async issue(waypoint: string, who: string): Promise<string> {
     const key = parseWaypointKey(waypoint);
     if (!key) throw new Error(`waypoint must be "namespace/name", got ${JSON.stringify(waypoint)}`);
     const secret = randomBytes(24).toString("base64url");
-    this.#records.set(waypoint, { waypoint, tokenHash: hash(secret), createdAt: new Date().toISOString(), createdBy: who });
-    this.#save();
+    await this.#records.put(waypoint, { waypoint, tokenHash: hash(secret), createdAt: new Date().toISOString(), createdBy: who });
     return `${TOKEN_PREFIX}.${key.namespace}.${key.name}.${secret}`;
   }
 
   /** Revokes the waypoint's token. Returns false when it has none. */
-  revoke(waypoint: string): boolean {
-    const r = this.#records.get(waypoint);
-    if (!r || r.revokedAt) return false;
-    this.#records.set(waypoint, { ...r, tokenHash: undefined, revokedAt: new Date().toISOString() });
-    this.#save();
-    return true;
+  async revoke(waypoint: string): Promise<boolean> {
+    const written = await this.#records.update(waypoint, (r) => (r && !r.revokedAt ? { ...r, tokenHash: undefined, revokedAt: new Date().toISOString() } : undefined));
+    return written !== undefined;
   }
 
   /** The waypoint ("ns/name") a token belongs to, when valid and not revoked; `revoked` when it was. */
@@ -83,14 +78,10 @@ export class WaypointTokens {
   }
 
   list(): WaypointTokenInfo[] {
-    return [...this.#records.values()].map((r) => ({
+    return [...this.#records.all().values()].map((r) => ({
       waypoint: r.waypoint, state: r.revokedAt ? "revoked" : "active", createdAt: r.createdAt, createdBy: r.createdBy,
       ...(r.revokedAt ? { revokedAt: r.revokedAt } : {}),
     }));
-  }
-
-  #save(): void {
-    writeFileDurably(this.#file, JSON.stringify([...this.#records.values()], null, 1));
   }
 }
 

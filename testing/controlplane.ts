@@ -123,8 +123,13 @@ export async function startTestControlplane(extraArgs: string[] = [], stateDir =
   return cp;
 }
 
-/** Starts ztunnels that join `cp` with fresh join tokens. */
-export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], extraArgs: string[] = []): Promise<{ nodes: Record<string, TestNode>; socksDir: string; stop(): Promise<void> }> {
+/**
+ * Starts ztunnels that join `cp` with fresh join tokens; `controlplaneFor`
+ * gives a node another --controlplane (a list of HA replicas).
+ */
+export async function startXdsMesh(
+  cp: TestControlplane, nodeNames: string[], extraArgs: string[] = [], controlplaneFor: (node: string) => string = () => cp.url,
+): Promise<{ nodes: Record<string, TestNode>; socksDir: string; stop(): Promise<void> }> {
   const nodes: Record<string, TestNode> = {};
   const socksDir = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-socks-"));
   const forgetCredentials = registerSocksCredentials(socksDir);
@@ -132,7 +137,7 @@ export async function startXdsMesh(cp: TestControlplane, nodeNames: string[], ex
     const address = loopbackAddress();
     const token = await cp.token(name);
     const [cmd, args] = runtimeCommand("ztunnel/main.ts", [
-      "--node", name, "--address", address, "--controlplane", cp.url, "--join-token", token, "--controlplane-ca", cp.rootCertFile,
+      "--node", name, "--address", address, "--controlplane", controlplaneFor(name), "--join-token", token, "--controlplane-ca", cp.rootCertFile,
       "--socks-credentials-dir", socksDir, ...extraArgs,
     ]);
     nodes[name] = testNode(name, address, startProcess(cmd, args));

@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ensureBinaries } from "../testing/binaries.ts";
 import { afterAll, repoRoot, runCommand, runtime, runtimeCommand, socksConnect, test, until } from "../testing/mod.ts";
 
 const READY = /Ambit dev mesh is ready/;
@@ -31,8 +32,11 @@ interface Dev {
   waitFor(re: RegExp, ms: number): Promise<string>;
 }
 
-/** Starts `npm run dev` (Bun) or `deno run cli/main.ts dev` (Deno) in its own process group. */
-async function startDev(extra: string[] = []): Promise<Dev> {
+/**
+ * Starts `npm run dev` (Bun) or `deno run cli/main.ts dev` (Deno) in its own
+ * process group; or `launch`, a compiled binary in a directory of its own.
+ */
+async function startDev(extra: string[] = [], launch?: { binary: string; cwd: string }): Promise<Dev> {
   // A test that failed before its Ctrl-C leaves its mesh running: kill it (its children
   // are in its group; the next run ends any other leftover from dev.json), so the next test starts clean.
   for (const d of running) {
@@ -41,8 +45,8 @@ async function startDev(extra: string[] = []): Promise<Dev> {
     await d.exited;
   }
   const devArgs = ["--state-dir", stateDir, ...extra];
-  const [cmd, args] = runtime === "bun" ? ["npm", ["run", "dev", "--", ...devArgs]] : runtimeCommand("cli/main.ts", ["dev", ...devArgs]);
-  const child = spawn(cmd, args, { cwd: repoRoot, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const [cmd, args] = launch ? [launch.binary, ["dev", ...devArgs]] : runtime === "bun" ? ["npm", ["run", "dev", "--", ...devArgs]] : runtimeCommand("cli/main.ts", ["dev", ...devArgs]);
+  const child = spawn(cmd, args, { cwd: launch?.cwd ?? repoRoot, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   const lines: string[] = [];
   let partial = "";
   const onData = (d: Buffer) => {
@@ -311,3 +315,30 @@ test("kill -9 of the controlplane: the crash is shown, curls through the mesh ke
   assert.equal(dev.child.exitCode, null, "ambit dev is still running");
   await interrupt(dev, [dev.child.pid!, ...recorded().processes.map((p) => p.pid)]);
 }, { timeout: 180_000 });
+
+// The compiled CLI carries the samples inside it: run from an empty directory,
+// with only the other binaries beside it, it starts the whole demo. (Once, on
+// Bun: the binary is the same whichever runtime runs the suite.)
+if (runtime === "bun") {
+  test("dist/ambit dev from an empty directory: samples embedded, the demo answers, Ctrl-C leaves no process behind", async () => {
+    const { paths } = ensureBinaries(["ambit", "controlplane", "ztunnel"]);
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "ambit-empty-"));
+    try {
+      const dev = await startDev(["--reset"], { binary: paths.ambit!, cwd: empty });
+      await dev.waitFor(READY, 60_000);
+      const answers = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const r = await runCommand("curl", ["-sS", "--max-time", "10", "-x", fs.readFileSync(path.join(stateDir, "socks", "demo", "client"), "utf8").trim(), "http://hello.demo.svc.cluster.local/"]);
+        assert.equal(r.code, 0, r.stderr);
+        answers.add(r.stdout);
+      }
+      assert.deepEqual([...answers].sort(), ["hello from v1 on node-a\n", "hello from v2 on node-b\n"]);
+      const called = await runCommand("curl", ["-sS", "--max-time", "10", "http://127.0.20.1:8080/call?url=http://hello.demo.svc.cluster.local/"]);
+      assert.match(called.stdout, /^hello from v[12] on node-[ab]\n$/);
+      await interrupt(dev, [dev.child.pid!, ...startedPids(dev)]);
+      assert.deepEqual(fs.readdirSync(empty), [], "nothing written outside --state-dir");
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  }, { timeout: 120_000 });
+}

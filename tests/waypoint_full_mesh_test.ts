@@ -6,10 +6,10 @@
 // hello-v2 on node-b. Checks: a 90/10 split over 1,000 requests, the x-canary
 // header, and a live switch to 50/50 with `ambit apply` under continuous load.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as http from "node:http";
+import { curlBatch as curlThrough, startMeshWaypoint } from "../testing/mesh_waypoint.ts";
 import {
-  afterAll, loopbackAddress, repoRoot, runCommand, runtime, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
+  afterAll, loopbackAddress, repoRoot, runCommand, runtime, runtimeCommand, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
 
 
@@ -69,13 +69,7 @@ await Promise.all(backends.map((s, i) => new Promise<void>((r) => s.listen(8080,
 const cp = await startTestControlplane();
 assert.equal((await cp.apply(meshYaml)).status, 200);
 const mesh = await startXdsMesh(cp, ["node-a", "node-b"]);
-const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
-const { token } = await cp.admin.json<{ token: string }>("POST", "/api/v1/waypoints/demo/wp/token", {}, { authorization: `Bearer ${adminToken}` });
-const [cmd, args] = runtimeCommand("waypoint/main.ts", [
-  "--gateway", "demo/wp", "--address", ip.wp, "--controlplane", cp.url, "--controlplane-ca", cp.rootCertFile, "--token", token, "--drain-seconds", "1",
-]);
-const waypoint = startProcess(cmd, args);
-await waypoint.waitForLine(/waypoint\tready/, 30_000);
+const waypoint = await startMeshWaypoint(cp, "demo/wp", ip.wp);
 
 afterAll(async () => {
   waypoint.kill("SIGKILL");
@@ -85,31 +79,7 @@ afterAll(async () => {
   for (const b of backends) b.close();
 });
 
-interface Reply {
-  /** When it started, ms since the epoch (curl reports each transfer's duration; they run back to back). */
-  readonly at: number;
-  readonly body: string;
-  readonly code: number;
-}
-
-/**
- * `n` requests to hello from the client's SOCKS5 port, one after another over one keep-alive
- * connection (curl's URL globbing), as an application would send them.
- */
-async function curlBatch(n: number, headers: string[] = []): Promise<Reply[]> {
-  const start = Date.now();
-  const r = await runCommand("curl", [
-    "-sS", "--max-time", "110", "-x", socksUrl(ip.sleep), ...headers.flatMap((h) => ["-H", h]),
-    "-w", "\t%{http_code}\t%{time_total}\n", `http://hello.demo.svc.cluster.local/?n=[1-${n}]`,
-  ], { timeoutMs: 120_000 });
-  // A body may hold newlines (an error page): each reply ends with a tab, its status, a tab, its duration.
-  let at = start;
-  return [...r.stdout.matchAll(/([^\t]*)\t(\d{3})\t([\d.]+)\n/g)].map(([, body = "", code = "0", seconds = "0"]) => {
-    const reply = { at, body, code: Number(code) };
-    at += Number(seconds) * 1000;
-    return reply;
-  });
-}
+const curlBatch = (n: number, headers: string[] = []) => curlThrough(ip.sleep, "http://hello.demo.svc.cluster.local/", n, headers);
 
 test("a 90/10 split: 1,000 requests through the waypoint land within ±3 % of 90/10; x-canary: true always reaches v2", async () => {
   const replies = await curlBatch(1000);

@@ -26,6 +26,12 @@ export interface XdsClientObserver {
 /** Options for {@link DeltaXdsClient}. */
 export interface XdsClientOptions {
   readonly url: string;
+  /**
+   * Other replicas of the same controlplane (one store: docs/ha.md). A stream
+   * that fails moves to the next URL and resumes there; its ACKs always travel
+   * on the stream's own HTTP/2 connection, so they reach the replica holding it.
+   */
+  readonly fallbackUrls?: readonly string[];
   readonly tls?: Http2ClientTls;
   readonly node: XdsNode;
   readonly types: readonly TypeUrl[];
@@ -52,6 +58,8 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** Counters for tests and the admin API. */
 export interface XdsClientStats {
   readonly connected: boolean;
+  /** The replica the current (or next) stream goes to. */
+  readonly url: string;
   readonly streams: number;
   readonly responses: number;
   readonly resourcesReceived: number;
@@ -67,7 +75,9 @@ export interface XdsClientStats {
 export class DeltaXdsClient {
   readonly #versions = new Map<TypeUrl, Map<string, string>>();
   readonly #synced = new Set<TypeUrl>();
-  readonly #http: Http2Client;
+  #http: Http2Client;
+  readonly #urls: readonly string[];
+  #current = 0;
   #stopped = false;
   #connected = false;
   #streams = 0;
@@ -80,6 +90,7 @@ export class DeltaXdsClient {
   readonly received: DeltaResponse[] = [];
 
   constructor(private readonly options: XdsClientOptions) {
+    this.#urls = [options.url, ...(options.fallbackUrls ?? [])];
     this.#http = new Http2Client(options.url, options.tls);
     for (const t of options.types) this.#versions.set(t, new Map(options.initialVersions?.get(t)));
   }
@@ -101,11 +112,23 @@ export class DeltaXdsClient {
       // (a runtime can miss the close), and a request on it would wait forever.
       this.#http.close();
       if (this.#stopped) break;
+      if (this.#urls.length > 1) this.#moveToNextReplica();
       attempt = gotResponse ? 1 : attempt + 1;
       const delay = backoffDelayMs(attempt, this.options.backoff ?? { ...DEFAULT_BACKOFF, maxMs: 5_000 });
       this.options.onEvent?.("reconnecting", { inMs: delay, attempt });
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+
+  /** The URL the current (or next) stream goes to. */
+  get url(): string {
+    return this.#urls[this.#current]!;
+  }
+
+  #moveToNextReplica(): void {
+    this.#http.close();
+    this.#current = (this.#current + 1) % this.#urls.length;
+    this.#http = new Http2Client(this.url, this.options.tls);
   }
 
   stop(): void {
@@ -133,6 +156,7 @@ export class DeltaXdsClient {
   stats(): XdsClientStats {
     return {
       connected: this.#connected,
+      url: this.url,
       streams: this.#streams,
       responses: this.#responses,
       resourcesReceived: this.#resources,
@@ -158,7 +182,7 @@ export class DeltaXdsClient {
     this.#connected = true;
     this.#streams++;
     this.#lastHeardAt = new Date();
-    this.options.onEvent?.("stream opened", { url: this.options.url });
+    this.options.onEvent?.("stream opened", { url: this.url });
     const announced = Number(res.headers["x-xds-keepalive-ms"]);
     const silenceMs = this.options.silenceTimeoutMs ?? (announced > 0 ? 3 * announced : 15_000);
     let silence: ReturnType<typeof setTimeout> | undefined;

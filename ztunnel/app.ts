@@ -66,6 +66,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       trustDomain: config.trustDomain,
       caPem: config.controlplaneCa ? fs.readFileSync(config.controlplaneCa, "utf8") : undefined,
       joinToken: config.joinToken,
+      joinTokenFile: config.joinTokenFile,
     }, config.certTtl)
     : undefined;
   const source = options.certificateSource ?? session ??

@@ -11,8 +11,9 @@ export const ZTUNNEL_OPTIONS = {
   node: { flag: "node", env: "NODE_NAME", kind: "string", help: "this node's name; workloads with this `node` are served here (default: host name)" },
   address: { flag: "address", env: "ZTUNNEL_ADDRESS", kind: "string", default: "127.0.0.1", help: "the node's own address: admin, metrics and readiness listen here" },
   localConfig: { flag: "local-config", env: "LOCAL_XDS_PATH", kind: "string", help: "istio/ztunnel local config file (workloads, services, policies); reloaded on change and SIGHUP" },
-  controlplane: { flag: "controlplane", env: "AMBIT_CONTROLPLANE", kind: "string", help: "controlplane URL (https://ip:15012, or http:// for a loopback dev endpoint): state over delta xDS, certificates by CSR" },
+  controlplane: { flag: "controlplane", env: "AMBIT_CONTROLPLANE", kind: "string", help: "controlplane URL (https://ip:15012, or http:// for a loopback dev endpoint): state over delta xDS, certificates by CSR; several comma-separated for HA replicas (one at a time, failing over in turn: docs/ha.md)" },
   joinToken: { flag: "join-token", env: "AMBIT_JOIN_TOKEN", kind: "string", help: "this node's join token (from `ambit node token create`), exchanged for a node certificate" },
+  joinTokenFile: { flag: "join-token-file", env: "AMBIT_JOIN_TOKEN_FILE", kind: "string", help: "a file holding the join credential, read at every join: a join token, or in Kubernetes mode the node's projected ServiceAccount token (docs/kubernetes.md)" },
   controlplaneCa: { flag: "controlplane-ca", env: "AMBIT_CONTROLPLANE_CA", kind: "string", help: "PEM file with the root that signed the controlplane's certificate" },
   caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", default: ".ambit/ca", help: "dev CA directory shared by the ztunnels of one machine (root created on first use)" },
   trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
@@ -42,8 +43,9 @@ const schema = z.object({
   node: z.string().min(1),
   address: z.string().refine((a) => isIP(a) !== 0, "must be an IP address"),
   localConfig: z.string().optional(),
-  controlplane: z.string().regex(/^https?:\/\/[^/]+$/, "must be http(s)://host:port").optional(),
+  controlplane: z.string().regex(/^https?:\/\/[^/,]+(,https?:\/\/[^/,]+)*$/, "must be http(s)://host:port, or several comma-separated (HA replicas)").optional(),
   joinToken: z.string().optional(),
+  joinTokenFile: z.string().optional(),
   controlplaneCa: z.string().optional(),
   caDir: z.string().min(1),
   trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
@@ -74,8 +76,9 @@ export type ZtunnelConfig = Readonly<z.output<typeof schema>>;
 
 const refined = schema.superRefine((c, ctx) => {
   if (c.localConfig && c.controlplane) ctx.addIssue({ code: "custom", path: ["controlplane"], message: "use either --local-config or --controlplane, not both" });
+  if (c.controlplane && new Set(c.controlplane.split(",").map((u) => u.split(":")[0])).size > 1) ctx.addIssue({ code: "custom", path: ["controlplane"], message: "mixes http and https replicas" });
   if (c.controlplane?.startsWith("https:") && !c.controlplaneCa) ctx.addIssue({ code: "custom", path: ["controlplaneCa"], message: "is required with an https controlplane" });
-  if (c.controlplane?.startsWith("https:") && !c.joinToken) ctx.addIssue({ code: "custom", path: ["joinToken"], message: "is required with an https controlplane" });
+  if (c.controlplane?.startsWith("https:") && !c.joinToken && !c.joinTokenFile) ctx.addIssue({ code: "custom", path: ["joinToken"], message: "is required with an https controlplane (or --join-token-file)" });
 });
 
 /** Thrown for a bad flag or environment value; main prints it with --help's hint. */

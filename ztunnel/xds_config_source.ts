@@ -63,7 +63,9 @@ export class XdsConfigSource {
   #subscribe(): void {
     const previous = this.#client;
     const client = new DeltaXdsClient({
-      url: this.options.session.endpoint.url,
+      // Replicas in turn, starting where the node joined; each stream resumes from the versions held.
+      url: this.options.session.preferredUrls[0]!,
+      fallbackUrls: this.options.session.preferredUrls.slice(1),
       tls: this.options.session.tls,
       node: { id: this.#nodeId, nodeName: this.options.session.endpoint.node, ips: [this.options.address], metadata: { role: "ztunnel", metricsPort: String(this.options.metricsPort ?? 15020) } },
       types: ALL_TYPE_URLS,

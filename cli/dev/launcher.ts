@@ -1,8 +1,8 @@
 /**
  * How `ambit dev` starts a program on the runtime it runs on (process.execPath):
  * from a checkout, `bun <file>` or `deno run -A <file>`; from the compiled
- * `dist/ambit`, the `dist/controlplane` and `dist/ztunnel` binaries beside it,
- * and the sample apps with the binary acting as Bun (BUN_BE_BUN=1).
+ * `dist/ambit`, the `dist/controlplane`, `dist/ztunnel` and `dist/waypoint` binaries beside it,
+ * and the sample apps and demo.yaml from inside the binary (embedded_samples.ts).
  *
  * @example
  * ```ts
@@ -32,7 +32,6 @@ export interface Launch {
 
 function runFile(file: string, args: readonly string[]): Launch {
   if (isDeno) return { cmd: Deno!.execPath(), args: ["run", "-A", file, ...args] };
-  if (compiled) return { cmd: process.execPath, args: [file, ...args], env: { BUN_BE_BUN: "1" } };
   return { cmd: process.execPath, args: [file, ...args] };
 }
 
@@ -40,20 +39,28 @@ function runFile(file: string, args: readonly string[]): Launch {
 export function serviceCommand(service: "controlplane" | "ztunnel" | "waypoint", args: readonly string[]): Launch {
   if (repoRoot) return runFile(path.join(repoRoot, service, "main.ts"), args);
   const binary = path.join(path.dirname(process.execPath), service);
-  if (!fs.existsSync(binary)) throw new CommandError(`${binary} not found: ambit dev needs the ${service} binary beside ambit (npm run build makes both)`);
+  if (!fs.existsSync(binary)) throw new CommandError(`${binary} not found: ambit dev needs the ${service} binary beside ambit (npm run build makes them all)`);
   return { cmd: binary, args };
 }
 
-/** The directory holding demo.yaml and apps/. */
-export function samplesDir(): string {
-  const candidates = repoRoot ? [path.join(repoRoot, "samples")] : [path.resolve("samples"), path.resolve(path.dirname(process.execPath), "..", "samples")];
+/** The directory holding demo.yaml and apps/ in a checkout. */
+function samplesDir(): string {
+  const candidates = [path.join(repoRoot!, "samples")];
   const found = candidates.find((d) => fs.existsSync(path.join(d, "demo.yaml")));
-  if (!found) throw new CommandError(`the samples are not found (looked in ${candidates.join(", ")}); run from an Ambit checkout, or pass --no-samples`);
+  if (!found) throw new CommandError(`the samples are not found (looked in ${candidates.join(", ")}); pass --no-samples`);
   return found;
 }
 
-/** A sample app from samples/apps/. */
+/** samples/demo.yaml: from the checkout, or as embedded in the compiled binary. */
+export async function demoConfig(): Promise<{ text: string; file: string }> {
+  if (compiled) return { text: (await import("./embedded_samples.ts")).demoYaml, file: "samples/demo.yaml" };
+  const file = path.join(samplesDir(), "demo.yaml");
+  return { text: fs.readFileSync(file, "utf8"), file };
+}
+
+/** A sample app from samples/apps/ (the compiled binary runs its embedded copy: AMBIT_SAMPLE_APP). */
 export function sampleAppCommand(script: string, args: readonly string[]): Launch {
+  if (compiled) return { cmd: process.execPath, args, env: { AMBIT_SAMPLE_APP: script } };
   return runFile(path.join(samplesDir(), "apps", script), args);
 }
 

@@ -9,17 +9,15 @@
  * ```
  * @module
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseConfig } from "../../config/intake.ts";
 import { type KubeObject, objectKey } from "../../config/objects.ts";
 import type { ControlplaneClient, ObjectChange } from "../controlplane_client.ts";
-import { samplesDir } from "./launcher.ts";
+import { demoConfig } from "./launcher.ts";
 import type { DevPlan } from "./plan.ts";
 
 /** The sample objects, with each app's Pod on the node and address the plan gives it. */
-export function sampleObjects(plan: DevPlan, file = path.join(samplesDir(), "demo.yaml")): KubeObject[] {
-  const { objects } = parseConfig(fs.readFileSync(file, "utf8"), file);
+export function sampleObjects(plan: DevPlan, demo: { text: string; file: string }): KubeObject[] {
+  const { objects } = parseConfig(demo.text, demo.file);
   return objects.map((o) => {
     const app = plan.apps.find((a) => o.kind === "Pod" && a.name === o.metadata.name && a.namespace === o.metadata.namespace);
     if (!app) return o;
@@ -39,7 +37,7 @@ export interface SamplesResult {
 
 /** Applies the sample objects the store does not have (all of them with `reset`). */
 export async function applySamples(cp: ControlplaneClient, plan: DevPlan, options: { reset: boolean }): Promise<SamplesResult> {
-  const objects = sampleObjects(plan);
+  const objects = sampleObjects(plan, await demoConfig());
   const stored = new Set((await cp.list()).items.map(objectKey));
   const wanted = options.reset ? objects : objects.filter((o) => !stored.has(objectKey(o)));
   const changes = wanted.length > 0 ? (await cp.apply(wanted, "samples/demo.yaml")).changes : [];

@@ -36,7 +36,7 @@ export function caRoutes(ca: CertificateAuthority, dataplane: DataPlane, nodes: 
     try {
       const issued = await ca.sign(body.csr, Number(body.validitySeconds) || DEFAULT_WORKLOAD_TTL_SECONDS);
       // Remembered so that revoking the node refuses this certificate too (a waypoint's token is revoked on its own).
-      if (node) nodes.recordCertificate(node, { serial: issued.serialNumber, notAfter: issued.notAfter.toISOString(), kind: "workload" });
+      if (node) await nodes.recordCertificate(node, { serial: issued.serialNumber, notAfter: issued.notAfter.toISOString(), kind: "workload" });
       log.info("ca", "certificate issued", { node, waypoint, identity: formatSpiffeId(identity), serial: issued.serialNumber, expires: issued.notAfter.toISOString() });
       return c.json({ certChain: issued.chainPem, notAfter: issued.notAfter.toISOString() });
     } catch (e) {

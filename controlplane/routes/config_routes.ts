@@ -6,12 +6,12 @@ import { parseConfig } from "../../config/intake.ts";
 import { describeObject, type KubeObject, objectKey } from "../../config/objects.ts";
 import { type Caller, describeCaller } from "../caller.ts";
 import type { DataPlane } from "../dataplane.ts";
-import type { ObjectStore } from "../store/object_store.ts";
+import { type ConfigStore, StoreConflictError } from "../store/config_store.ts";
 
 export type Env = { Variables: { caller: Caller } };
 
 /** Config routes under /api/v1. */
-export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env> {
+export function configRoutes(store: ConfigStore, dataplane: DataPlane): Hono<Env> {
   const app = new Hono<Env>();
   const intake = async (c: { req: { text(): Promise<string>; header(n: string): string | undefined; query(n: string): string | undefined } }) => {
     const file = c.req.header("x-ambit-filename") || "<api>";
@@ -23,7 +23,7 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
     try {
       const { objects, warnings } = await intake(c);
       const dryRun = c.req.query("dryRun") === "true";
-      const changes = store.apply(objects, describeCaller(c.get("caller")), { dryRun });
+      const changes = await store.apply(objects, describeCaller(c.get("caller")), { dryRun });
       // What translation says of the applied objects (a policy ztunnel cannot enforce as written…) goes back
       // with the answer, so the user sees it at apply time, not only in status conditions. A dry run is
       // answered from a translation of what the store would hold.
@@ -34,6 +34,7 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
       return c.json({ changes, warnings: [...warnings, ...translated] });
     } catch (e) {
       if (e instanceof ConfigError) return c.json({ error: e.message, problems: e.problems }, 400);
+      if (e instanceof StoreConflictError) return c.json({ error: e.message, code: e.code }, 409);
       throw e;
     }
   });
@@ -41,20 +42,20 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
   app.post("/api/v1/delete", async (c) => {
     try {
       const { objects } = await intake(c);
-      return c.json({ changes: store.delete(objects, describeCaller(c.get("caller")), { dryRun: c.req.query("dryRun") === "true" }) });
+      return c.json({ changes: await store.delete(objects, describeCaller(c.get("caller")), { dryRun: c.req.query("dryRun") === "true" }) });
     } catch (e) {
       if (e instanceof ConfigError) return c.json({ error: e.message, problems: e.problems }, 400);
       throw e;
     }
   });
 
-  app.delete("/api/v1/objects/:kind/:namespace/:name", (c) => {
+  app.delete("/api/v1/objects/:kind/:namespace/:name", async (c) => {
     const { kind, namespace, name } = c.req.param();
-    const [change] = store.delete([{ kind, metadata: { name, namespace: namespace === "_" ? undefined : namespace } }], describeCaller(c.get("caller")));
+    const [change] = await store.delete([{ kind, metadata: { name, namespace: namespace === "_" ? undefined : namespace } }], describeCaller(c.get("caller")));
     return c.json({ changes: [change] }, change!.verb === "not found" ? 404 : 200);
   });
 
-  const withStatus = (o: ReturnType<ObjectStore["list"]>[number]) => {
+  const withStatus = (o: ReturnType<ConfigStore["list"]>[number]) => {
     const conditions = dataplane.statusOf(objectKey(o));
     const parents = dataplane.routeStatusOf(objectKey(o));
     if (!conditions && !parents) return o;
@@ -69,7 +70,7 @@ export function configRoutes(store: ObjectStore, dataplane: DataPlane): Hono<Env
     const o = store.get(kind, namespace === "_" ? undefined : namespace, name);
     return o ? c.json(withStatus(o)) : c.json({ error: `${kind} ${namespace}/${name} not found` }, 404);
   });
-  app.get("/api/v1/audit", (c) => c.json({ entries: store.audit(Number(c.req.query("limit") ?? 100)) }));
+  app.get("/api/v1/audit", async (c) => c.json({ entries: await store.audit(Number(c.req.query("limit") ?? 100)) }));
   app.get("/api/v1/dataplane", (c) => c.json({ generation: dataplane.generation, ...dataplane.snapshot, warnings: dataplane.warnings }));
   return app;
 }

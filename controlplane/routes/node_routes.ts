@@ -12,7 +12,11 @@ import type { Env } from "./config_routes.ts";
 export const NODE_CERT_TTL_SECONDS = 24 * 3600;
 
 /** Node routes: /api/v1/nodes… (admin), /nodes/v1/join (join token) and /nodes/v1/renew (node certificate). */
-export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer, options: { joinTokenTtl: number; onRevoked?: (node: string) => void }): Hono<Env> {
+export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: DeltaXdsServer, options: {
+    joinTokenTtl: number;
+    /** Kubernetes mode: a ServiceAccount token → the node it was issued on, when the API server vouches for it. */
+    reviewNodeToken?: (token: string) => Promise<{ node: string; who: string } | undefined>;
+  }): Hono<Env> {
   const app = new Hono<Env>();
   app.post("/api/v1/nodes/:node/token", async (c) => {
     const node = c.req.param("node");
@@ -23,16 +27,18 @@ export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: D
     }
     try {
       nodeUri(ca.trustDomain, node);
-      return c.json({ node, ...nodes.createToken(node, describeCaller(c.get("caller")), ttl) });
+      return c.json({ node, ...(await nodes.createToken(node, describeCaller(c.get("caller")), ttl)) });
     } catch (e) {
       return c.json({ error: (e as Error).message }, e instanceof NodeRevokedError ? 409 : 400);
     }
   });
-  app.delete("/api/v1/nodes/:node/token", (c) => {
+  app.delete("/api/v1/nodes/:node/token", async (c) => {
     const node = c.req.param("node");
-    if (!nodes.revoke(node)) return c.json({ error: `unknown node ${node}` }, 404);
-    const closed = xds.closeNode(node);
-    options.onRevoked?.(node);
+    const open = xds.status().filter((s) => s.connected && s.node.nodeName === node).length;
+    if (!(await nodes.revoke(node))) return c.json({ error: `unknown node ${node}` }, 404);
+    // Every replica (this one included) closes the node's streams when the revocation reaches it
+    // through the store (NodeRegistry.onRevoked); this closes any that opened meanwhile.
+    const closed = Math.max(open, xds.closeNode(node));
     return c.json({ node, state: "revoked", closedStreams: closed });
   });
   app.get("/api/v1/nodes", (c) => c.json({ nodes: nodes.list() }));
@@ -40,23 +46,30 @@ export function nodeRoutes(nodes: NodeRegistry, ca: CertificateAuthority, xds: D
 
   const issueNodeCertificate = async (node: string, csr: string) => {
     const issued = await ca.signUri(csr, nodeUri(ca.trustDomain, node), NODE_CERT_TTL_SECONDS);
-    nodes.recordCertificate(node, { serial: issued.serialNumber, notAfter: issued.notAfter.toISOString(), kind: "node" });
+    await nodes.recordCertificate(node, { serial: issued.serialNumber, notAfter: issued.notAfter.toISOString(), kind: "node" });
     return { node, certChain: issued.chainPem, trustBundle: ca.trustBundlePem, notAfter: issued.notAfter.toISOString() };
   };
 
   app.post("/nodes/v1/join", async (c) => {
     const token = bearer(c.req.header("authorization"));
-    if (!token || !nodes.checkToken(token)) return c.json({ error: "a valid, unused, unexpired join token is required (Authorization: Bearer <token>)" }, 401);
+    let node = token ? nodes.checkToken(token) : undefined;
+    // Kubernetes mode: a projected ServiceAccount token is not used up; the API server vouches for it each time.
+    let reviewed = false;
+    if (!node && token && options.reviewNodeToken) {
+      const review = await options.reviewNodeToken(token).catch(() => undefined);
+      if (review && await nodes.admit(review.node, review.who)) node = review.node, reviewed = true;
+    }
+    if (!node) return c.json({ error: "a valid, unused, unexpired join token is required (Authorization: Bearer <token>)" }, 401);
     const body = await c.req.json<{ csr?: string }>().catch(() => ({} as { csr?: string }));
     if (typeof body.csr !== "string") return c.json({ error: "body must be {csr: <PEM>}" }, 400);
     let answer;
     try {
-      answer = await issueNodeCertificate(nodes.checkToken(token)!, body.csr);
+      answer = await issueNodeCertificate(node, body.csr);
     } catch (e) {
       return c.json({ error: (e as Error).message }, 400);
     }
-    // Two joins racing with one token: signing is async, using the token up is not; one of them wins.
-    if (nodes.redeemToken(token) !== answer.node) return c.json({ error: "the join token was used meanwhile" }, 401);
+    // Two joins racing with one token: signing is async; using the token up is compare-and-swap, one of them wins.
+    if (!reviewed && (await nodes.redeemToken(token!)) !== answer.node) return c.json({ error: "the join token was used meanwhile" }, 401);
     return c.json(answer);
   });
   app.post("/nodes/v1/renew", async (c) => {

@@ -72,21 +72,21 @@ export function waypointRoutes(tokens: WaypointTokens, dataplane: DataPlane, xds
       routes: values(SERVICE_ROUTES_TYPE_URL),
     });
   });
-  app.post("/api/v1/waypoints/:namespace/:name/token", (c) => {
+  app.post("/api/v1/waypoints/:namespace/:name/token", async (c) => {
     const waypoint = `${c.req.param("namespace")}/${c.req.param("name")}`;
     const exists = dataplane.objects.some((o) =>
       o.kind === "Gateway" && `${o.metadata.namespace}/${o.metadata.name}` === waypoint && (o.spec as { gatewayClassName?: string })?.gatewayClassName === WAYPOINT_GATEWAY_CLASS
     );
     if (!exists) return c.json({ error: `no Gateway ${waypoint} with gatewayClassName ${WAYPOINT_GATEWAY_CLASS}` }, 404);
     try {
-      return c.json({ waypoint, token: tokens.issue(waypoint, describeCaller(c.get("caller"))) });
+      return c.json({ waypoint, token: await tokens.issue(waypoint, describeCaller(c.get("caller"))) });
     } catch (e) {
       return c.json({ error: (e as Error).message }, 400);
     }
   });
-  app.delete("/api/v1/waypoints/:namespace/:name/token", (c) => {
+  app.delete("/api/v1/waypoints/:namespace/:name/token", async (c) => {
     const waypoint = `${c.req.param("namespace")}/${c.req.param("name")}`;
-    return tokens.revoke(waypoint) ? c.json({ waypoint, state: "revoked" }) : c.json({ error: `waypoint ${waypoint} has no active token` }, 404);
+    return (await tokens.revoke(waypoint)) ? c.json({ waypoint, state: "revoked" }) : c.json({ error: `waypoint ${waypoint} has no active token` }, 404);
   });
   app.get("/api/v1/waypoint-tokens", (c) => c.json({ tokens: tokens.list() }));
   return app;

@@ -1,7 +1,7 @@
 // Groups the stored objects by the kinds translation reads, each list sorted by
 // namespace/name so that every output is the same for the same input.
 import type { KubeObject } from "../../config/objects.ts";
-import { byNamespacedName, type Labels, labelsOf } from "./_read.ts";
+import { type Labels, labelsOf } from "./_read.ts";
 
 /** The objects translation reads, grouped by kind and sorted by namespace/name. */
 export interface MeshObjects {
@@ -56,6 +56,10 @@ export function groupObjects(objects: readonly KubeObject[]): MeshObjects {
     if (!entry || entry[0] !== group(o.apiVersion) || !o.metadata.namespace) continue;
     buckets[entry[1]].push(o);
   }
-  for (const list of Object.values(buckets)) list.sort(byNamespacedName);
+  // Sorted by namespace/name with each key made once (10,000 Pods: the comparator's strings dominated translation).
+  for (const list of Object.values(buckets)) {
+    const keyed = list.map((o) => [`${o.metadata.namespace ?? ""}/${o.metadata.name}`, o] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    keyed.forEach(([, o], i) => (list[i] = o));
+  }
   return { namespaceLabels: (ns) => namespaces.get(ns) ?? {}, namespaceAnnotations: (ns) => annotations.get(ns) ?? {}, ...buckets };
 }

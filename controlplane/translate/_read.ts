@@ -64,10 +64,3 @@ export function selectsNonEmpty(selector: Labels, labels: Labels): boolean {
 export function isAddress(v: string): boolean {
   return isIP(v) !== 0;
 }
-
-/** Sort key for objects: namespace then name. */
-export function byNamespacedName(a: KubeObject, b: KubeObject): number {
-  const ka = `${a.metadata.namespace ?? ""}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace ?? ""}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}

@@ -1,5 +1,6 @@
 // Options and result pieces shared by the translation steps.
 import type { Condition } from "../../config/objects.ts";
+import type { WorkloadMemo } from "./workload_memo.ts";
 
 /** What every translation step needs to know about the mesh it translates for. */
 export interface TranslateOptions {
@@ -13,6 +14,8 @@ export interface TranslateOptions {
   readonly rootNamespace: string;
   /** Gives a Service without an address a VIP; must return the same VIP for the same key. See `vipAllocator`. */
   readonly allocateVip: (serviceKey: string) => string;
+  /** Keeps unchanged Pods' Workloads between translations (workload_memo.ts); without it every Pod is translated. */
+  readonly workloadMemo?: WorkloadMemo;
 }
 
 /** A problem worth telling the user about, on the object (`Kind namespace/name`) that has it. */

@@ -60,7 +60,8 @@ export function vipAllocator(cidr: string = DEFAULT_VIP_RANGE): VipAllocator {
   return Object.assign(allocate, { retain, cidr });
 }
 
-function parseRange(cidr: string): { first: number; size: number } {
+/** The range's first assignable address and how many there are (shared with controlplane/store/persistent_vips.ts). */
+export function parseRange(cidr: string): { first: number; size: number } {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
   const octets = m ? m.slice(1, 5).map(Number) : [];
   const bits = m ? Number(m[5]) : NaN;
@@ -75,12 +76,12 @@ function parseRange(cidr: string): { first: number; size: number } {
 }
 
 /** 32-bit FNV-1a over the key's UTF-8 bytes. */
-function fnv1a(s: string): number {
+export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h;
 }
 
-function formatIpv4(n: number): string {
+export function formatIpv4(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
 }

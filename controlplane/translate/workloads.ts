@@ -17,6 +17,7 @@ import { canonicalService, containerPort, podAddresses, podHealth, podTerminated
 import { arr, isAddress, type Labels, labelMap, labelsOf, portNumber, rec, selectsNonEmpty, spec, status, str } from "./_read.ts";
 import { workloadPortMap } from "./_service_ports.ts";
 import type { ObjectWarning, TranslateOptions } from "./_types.ts";
+import { WorkloadMemo } from "./workload_memo.ts";
 import { bindWaypoint, collectWaypoints, GATEWAY_NAME_LABEL, waypointInstanceOf, type Waypoints } from "./_waypoints.ts";
 import { policySelects, translateAuthorizationPolicy } from "./authorization.ts";
 
@@ -60,11 +61,26 @@ export function translateWorkloads(objects: readonly KubeObject[], options: Work
   const workloads: Workload[] = [];
   const inMesh = (o: KubeObject, labels: Labels) =>
     !!waypointInstanceOf(o, waypoints) || isEnrolled(labels, o.metadata.annotations ?? {}, mesh.namespaceLabels(o.metadata.namespace ?? ""));
-  const sources = [
-    ...mesh.pods.filter((p) => inMesh(p, labelsOf(p))).map((p) => podSource(p, options)),
-    ...mesh.workloadEntries.filter((e) => inMesh(e, entryLabels(e))).map((e) => entrySource(e, options, warnings)),
-  ];
-  for (const source of sources) if (source) workloads.push(build(source, mesh, waypoints, selectorPolicies, options, warnings));
+  const entries = mesh.workloadEntries.filter((e) => inMesh(e, entryLabels(e))).map((e) => entrySource(e, options, warnings));
+  // An ordinary Pod translated before, in the same mesh otherwise, keeps its Workload (workload_memo.ts).
+  const memo = options.workloadMemo;
+  const kept = memo?.forObjects(objects);
+  for (const pod of mesh.pods) {
+    const known = kept?.get(pod);
+    if (known) {
+      if (known.workload) workloads.push(known.workload);
+      warnings.push(...known.warnings);
+      memo!.counts.reused++;
+      continue;
+    }
+    const own: ObjectWarning[] = [];
+    const source = inMesh(pod, labelsOf(pod)) ? podSource(pod, options) : undefined;
+    const workload = source && build(source, mesh, waypoints, selectorPolicies, options, own);
+    warnings.push(...own);
+    if (workload) workloads.push(workload);
+    if (kept && memo && WorkloadMemo.isOrdinaryPod(pod)) kept.set(pod, { workload, warnings: own }), memo.counts.translated++;
+  }
+  for (const source of entries) if (source) workloads.push(build(source, mesh, waypoints, selectorPolicies, options, warnings));
   workloads.sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
   return { workloads, warnings };
 }
