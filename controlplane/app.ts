@@ -54,8 +54,11 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const waypointTokens = new WaypointTokens(config.stateDir);
   const ca = await CertificateAuthority.loadOrCreate({ dir: config.caDir, trustDomain: config.trustDomain, maxTtlSeconds: config.maxCertTtl });
   // A bad mesh config stops the start with the file and field named: CUSTOM policies would otherwise fail closed unseen.
-  const mesh = config.meshConfig ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8")) : { extAuthzProviders: [] };
-  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
+  const mesh = config.meshConfig
+    ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8"))
+    : { extAuthzProviders: [], tracingProviders: [], defaultTracingProviders: [], warnings: [] };
+  for (const warning of mesh.warnings) log.warn("config", "mesh config", { warning });
+  const dataplane = new DataPlane({ ...config, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders, meshTracing: mesh });
   dataplane.update(store.list());
   const metrics = controlplaneMetrics(() => xds.status());
   const xds = new DeltaXdsServer({

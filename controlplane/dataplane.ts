@@ -10,6 +10,9 @@ import { namespacedKey, serviceKey } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { ProxyViews } from "./proxy_views.ts";
 import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
+import { translateTelemetry } from "./translate/telemetry.ts";
+import type { MeshTracing } from "./translate/_tracing_providers.ts";
+import type { ServiceTelemetry } from "../xds/telemetry_resources.ts";
 
 /** Options for {@link DataPlane}. */
 export interface DataPlaneOptions {
@@ -24,6 +27,8 @@ export interface DataPlaneOptions {
   readonly revokedSerials?: () => readonly string[];
   /** The mesh config's `envoyExtAuthzHttp` providers (`--mesh-config`), sent to every waypoint. */
   readonly extAuthzProviders?: readonly ExtAuthzHttpProvider[];
+  /** The mesh config's `opentelemetry` providers and default, which Telemetry resources name. */
+  readonly meshTracing?: Pick<MeshTracing, "tracingProviders" | "defaultTracingProviders">;
 }
 
 /** The current translation and its xDS form. */
@@ -34,6 +39,7 @@ export class DataPlane {
   #desired: DesiredResources = new Map();
   #views = new ProxyViews(new Map(), []);
   #waypointPolicies: ReadonlyMap<string, readonly ServiceL7Policy[]> = new Map();
+  #waypointTelemetry: ReadonlyMap<string, readonly ServiceTelemetry[]> = new Map();
   #serviceRoutes: readonly ServiceRoutes[] = [];
   #routeStatuses: ReadonlyMap<string, readonly RouteParentStatus[]> = new Map();
   #objects: readonly KubeObject[] = [];
@@ -53,9 +59,15 @@ export class DataPlane {
       rootNamespace: this.options.rootNamespace,
       allocateVip: this.#allocateVip,
     });
+    const telemetry = translateTelemetry(objects, {
+      clusterDomain: this.options.clusterDomain,
+      rootNamespace: this.options.rootNamespace,
+      mesh: this.options.meshTracing ?? { tracingProviders: [], defaultTracingProviders: [] },
+    });
+    this.#waypointTelemetry = telemetry.byWaypoint;
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
-    this.#warnings = result.warnings;
+    this.#warnings = [...result.warnings, ...telemetry.warnings];
     this.#serviceRoutes = result.serviceRoutes;
     this.#routeStatuses = result.routeStatuses;
     this.#objects = objects;
@@ -69,14 +81,14 @@ export class DataPlane {
       [TYPE_URLS.trustBundle, this.#trustBundle()],
     ]);
     this.#waypointPolicies = result.waypointPolicies;
-    this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+    this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? [], this.#waypointTelemetry);
   }
 
   /** Re-reads the roots and revoked serials (after a node is revoked), keeping the rest. */
   refreshTrustBundle(): void {
     this.#desired = new Map([...this.#desired, [TYPE_URLS.trustBundle, this.#trustBundle()]]);
     // Views are built over the map streams are served from: rebuild them, or they keep the old bundle.
-    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? [], this.#waypointTelemetry);
   }
 
   #trustBundle(): Map<string, XdsResource> {
