@@ -30,6 +30,7 @@ export function waypointAdminApp(view: WaypointAdminView): Hono {
       services: s.services,
       workloads: s.workloads,
       routes: s.routes,
+      telemetry: s.telemetry ?? [],
       certificate: view.certificate(),
     });
   });
