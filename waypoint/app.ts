@@ -108,7 +108,7 @@ export async function startWaypoint(config: WaypointConfig, options: { log?: Log
   const node = { nodeId: `waypoint~${config.address}~${gatewayName}.${gatewayNamespace}~${gatewayNamespace}.svc.${config.clusterDomain}`, namespace: gatewayNamespace, canonicalService: gatewayName };
   const chain = compose([tracing({ spans, node }), ...securityFilters({ log, registry: metrics.registry }), route, redirect, backend(), headerModifier(), rewrite, mirror({ lb, sessions }), router({ lb, sessions })]);
   const accessLog = config.accessLog;
-  const deps = { state: () => state, chain, record: requestRecorder(metrics, log, (ctx) => telemetryFor(ctx.state, ctx.target.key)?.accessLogging ?? accessLog) };
+  const deps = { state: () => state, chain, record: requestRecorder(metrics, log, (ctx) => telemetryFor(ctx.state, ctx.target.key)?.accessLogging ?? accessLog, (ctx) => telemetryFor(ctx.state, ctx.target.key)?.metrics ?? true) };
   let inFlight = 0;
   const track = (f: () => void, res?: { once(e: string, l: () => void): unknown }) => {
     inFlight++;

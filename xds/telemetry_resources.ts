@@ -37,6 +37,8 @@ export interface ServiceTelemetry {
   };
   /** Absent: the waypoint's `--access-log` flag decides. */
   readonly accessLogging?: boolean;
+  /** False: Istio's request metrics are not reported for this Service (Telemetry `metrics[].overrides[].disabled`). Absent: reported. */
+  readonly metrics?: boolean;
 }
 
 const tagValue = z.object({ name: z.string().min(1).max(256), defaultValue: z.string().max(1024).optional() });
@@ -55,4 +57,5 @@ export const serviceTelemetrySchema: z.ZodType<ServiceTelemetry> = z.object({
     customTags: z.record(z.string().min(1).max(256), customTag).default({}),
   }).optional(),
   accessLogging: z.boolean().optional(),
+  metrics: z.boolean().optional(),
 }) as z.ZodType<ServiceTelemetry>;

@@ -35,6 +35,7 @@ export interface TelemetryOptions {
 interface Layer {
   tracing?: { providers?: string[]; percentage?: number; disabled?: boolean; customTags: Record<string, CustomTag> };
   accessLogging?: boolean;
+  metrics?: boolean;
 }
 
 /** Each waypoint ("namespace/name") → the ServiceTelemetry of the Services it serves, and the warnings. */
@@ -76,8 +77,9 @@ export function translateTelemetry(objects: readonly KubeObject[], options: Tele
     const layers = [...meshWide, ...(byNamespace.get(wp.split("/")[0]!) ?? []), ...(byService.get(service) ?? [])];
     if (layers.length === 0) continue;
     const merged = mergeLayers(layers);
-    const out: { service: string; tracing?: ServiceTelemetry["tracing"]; accessLogging?: boolean } = { service };
+    const out: { service: string; tracing?: ServiceTelemetry["tracing"]; accessLogging?: boolean; metrics?: boolean } = { service };
     if (merged.accessLogging !== undefined) out.accessLogging = merged.accessLogging;
+    if (merged.metrics !== undefined) out.metrics = merged.metrics;
     const t = merged.tracing;
     if (t && !t.disabled) {
       const name = t.providers?.[0] ?? options.mesh.defaultTracingProviders[0];
@@ -101,6 +103,7 @@ function mergeLayers(layers: readonly Layer[]): Layer {
   const out: Layer = {};
   for (const l of layers) {
     if (l.accessLogging !== undefined) out.accessLogging = l.accessLogging;
+    if (l.metrics !== undefined) out.metrics = l.metrics;
     if (!l.tracing) continue;
     const prev = out.tracing ?? { customTags: {} };
     out.tracing = {
@@ -120,7 +123,8 @@ const ACCESS_LOG_FIELDS = new Set(["providers", "disabled", "match"]);
 function readLayer(t: KubeObject, warn: (m: string) => void): Layer {
   const s = spec(t);
   const layer: Layer = {};
-  if (s.metrics !== undefined) warn("spec.metrics is not supported: Istio's standard metrics are always reported");
+  layer.metrics = readMetrics(arr(s.metrics).map(rec), warn);
+  if (layer.metrics === undefined) delete layer.metrics;
   const tracing = arr(s.tracing).map(rec);
   if (tracing.length > 1) warn("spec.tracing: only the first entry is applied");
   const tr = tracing[0];
@@ -163,4 +167,18 @@ function readLayer(t: KubeObject, warn: (m: string) => void): Layer {
     layer.accessLogging = al.disabled !== true;
   }
   return layer;
+}
+
+/** `metrics[0].overrides[]`: only the switch for every metric (`disabled`, no `match`) is applied. */
+function readMetrics(metrics: readonly Readonly<Record<string, unknown>>[], warn: (m: string) => void): boolean | undefined {
+  if (metrics.length > 1) warn("spec.metrics: only the first entry is applied");
+  const m = metrics[0];
+  if (!m) return undefined;
+  for (const k of Object.keys(m)) if (k !== "overrides" && k !== "providers") warn(`spec.metrics[0].${k} is not supported and is ignored`);
+  let on: boolean | undefined;
+  arr(m.overrides).map(rec).forEach((o, i) => {
+    if (o.match !== undefined || o.tagOverrides !== undefined) warn(`spec.metrics[0].overrides[${i}]: match and tagOverrides are not supported; only disabled for every metric is applied`);
+    else if (typeof o.disabled === "boolean") on = !o.disabled;
+  });
+  return on;
 }

@@ -46,10 +46,11 @@ const cases: [string, KubeObject[], { hello?: unknown; reviews?: unknown; warnin
     telemetry("istio-system", { tracing: [{ randomSamplingPercentage: 5 }] }),
     telemetry("default", { tracing: [{ disableSpanReporting: true }], accessLogging: [{ disabled: true }] }),
   ], { hello: { service: "default/hello.default.svc.cluster.local", accessLogging: false } }],
+  ["metrics turned off for the waypoint's Services", [telemetry("default", { metrics: [{ overrides: [{ disabled: true }] }] })], { hello: { service: "default/hello.default.svc.cluster.local", metrics: false } }],
   ["an unknown provider: not traced, warned", [telemetry("default", { tracing: [{ providers: [{ name: "zipkin" }] }] })], {
     hello: { service: "default/hello.default.svc.cluster.local" }, warning: 'spec.tracing[0].providers[0].name: no opentelemetry extensionProvider named "zipkin"',
   }],
-  ["unsupported fields are named", [telemetry("default", { tracing: [{ useRequestIdForTraceSampling: true }], metrics: [{}] })], { warning: "spec.tracing[0].useRequestIdForTraceSampling is not supported" }],
+  ["unsupported fields are named", [telemetry("default", { tracing: [{ useRequestIdForTraceSampling: true }], metrics: [{ overrides: [{ match: { metric: "REQUEST_COUNT" }, disabled: true }] }] })], { warning: "spec.tracing[0].useRequestIdForTraceSampling is not supported" }],
   ["a workload selector is refused by name", [telemetry("default", { selector: { matchLabels: { app: "hello" } }, tracing: [{}] })], { hello: undefined, warning: "spec.selector: selects workloads' sidecars" }],
   ["a targetRef to a missing Service", [telemetry("default", { targetRefs: [{ kind: "Service", name: "nope" }], tracing: [{}] })], { warning: "spec.targetRefs[0]: Service default/nope not found" }],
 ];
