@@ -53,7 +53,9 @@ export class SpanExport {
         exportTimeoutMillis: (this.options.exportTimeoutMs ?? 5000) + 1000,
       });
       const bounded = new BoundedQueue(batch, exporter, queueSize, () => this.#dropped.inc({ reason: "queue_full" }));
-      provider = new TracerProvider({ resource: resourceFromAttributes(this.options.resource), sampler: new RequestSampler(), spanProcessors: [bounded] });
+      // A header-valued tag or a long URL must not make a queued span large: 2,048 of them stay a few MiB.
+      const spanLimits = { attributeValueLengthLimit: 1024, attributeCountLimit: 64, linkCountLimit: 4 };
+      provider = new TracerProvider({ resource: resourceFromAttributes(this.options.resource), sampler: new RequestSampler(), spanLimits, spanProcessors: [bounded] });
       this.#providers.set(endpoint, provider);
     }
     return provider.getTracer("ambit", "0.1.0");
