@@ -3,7 +3,9 @@
 // keep-alive (wrk) and h2c (h2load); the same path without the waypoint; the
 // client straight to the server; and haproxy and nginx as HTTP reverse proxies
 // between the same client and server — all in one run. Plus the waypoint's CPU
-// per 1,000 requests and its RSS idle and with 1,000 concurrent streams.
+// per 1,000 requests and its RSS idle and with 1,000 concurrent streams; and
+// the cost of tracing (every request sampled, spans to an OTLP/HTTP receiver)
+// plus Istio's request metrics against a Service with both off, same waypoint.
 import * as fs from "node:fs";
 import { spiffeId, CertificateAuthority } from "../identity/mod.ts";
 import { startHboneForwarder } from "../testing/hbone_forwarder.ts";
@@ -14,6 +16,8 @@ import { cpuSeconds } from "./_proc.ts";
 import { markdownTable } from "./_measure.ts";
 import { startHaproxyHttp, startNginx } from "./_waypoint_refs.ts";
 import { ensureDebianBinary } from "./_apt.ts";
+import { startProcess } from "../testing/processes.ts";
+import { repoRoot } from "../testing/runtime_command.ts";
 
 const SECONDS = Number(process.env.AMBIT_BENCH_WAYPOINT_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -62,7 +66,26 @@ function rssMiB(pid: number): number {
 
 /** Runs the benchmark; returns its markdown section. */
 export async function bench(): Promise<string> {
-  const mesh = await startWaypointMesh([{ name: "echo", vip: "10.96.9.1", backends: ["echo-v1"] }], () => [], { waypointArgs: process.env.AMBIT_BENCH_WAYPOINT_ARGS?.split(" ").filter(Boolean) });
+  // Services on one backend: as configured by default (metrics on, no tracing); traced at Istio's default
+  // 1 % and at 100 % (a custom tag) plus metrics; with metrics and tracing off (Telemetry's metrics override).
+  const sinkAddress = loopbackAddress();
+  const sink = startProcess(process.execPath, [`${repoRoot}/bench/_otlp_sink.ts`, sinkAddress]);
+  const sinkUrl = `http://${sinkAddress}:${/listening (\d+)/.exec(await sink.waitForLine(/otlp sink listening/, 10_000))![1]}`;
+  const mesh = await startWaypointMesh([
+    { name: "echo", vip: "10.96.9.1", backends: ["echo-v1"] },
+    { name: "echo-traced", vip: "10.96.9.2", backends: ["echo-v1"] },
+    { name: "echo-bare", vip: "10.96.9.3", backends: ["echo-v1"] },
+    { name: "echo-traced-all", vip: "10.96.9.4", backends: ["echo-v1"] },
+  ], () => [], {
+    waypointArgs: process.env.AMBIT_BENCH_WAYPOINT_ARGS?.split(" ").filter(Boolean),
+    extra: (keys) => ({
+      telemetry: [
+        { service: keys["echo-traced"], tracing: { provider: { name: "otel", endpoint: `${sinkUrl}/v1/traces` }, randomSamplingPercentage: 1, customTags: { team: { literal: { value: "bench" } } } } },
+        { service: keys["echo-traced-all"], tracing: { provider: { name: "otel", endpoint: `${sinkUrl}/v1/traces` }, randomSamplingPercentage: 100, customTags: { team: { literal: { value: "bench" } } } } },
+        { service: keys["echo-bare"], metrics: false },
+      ],
+    }),
+  });
   const refs: { stop(): Promise<void> }[] = [];
   try {
     const backend = mesh.backends["echo-v1"]!;
@@ -97,6 +120,20 @@ export async function bench(): Promise<string> {
       nginx: await wrk(url(`${proxyAddress}:18090`)),
     };
     const cpuPer1000 = ((cpuSeconds(pid) - cpu0) / h1.waypoint.requests) * 1000;
+    // Tracing + metrics on vs off, interleaved so drift on the shared machine falls on all alike; the waypoint's
+    // CPU per request alongside, steadier than req/s when other work shares the cores.
+    const observedCases = { bare: await mesh.forwarder("echo-bare"), traced: await mesh.forwarder("echo-traced"), all: await mesh.forwarder("echo-traced-all") };
+    const observed: Record<keyof typeof observedCases, { rps: number; cpuUs: number }[]> = { bare: [], traced: [], all: [] };
+    for (let i = 0; i < 2; i++) {
+      for (const k of ["bare", "traced", "all"] as const) {
+        const c = cpuSeconds(pid);
+        const r = await wrk(url(`${observedCases[k].address}:${observedCases[k].port}`));
+        observed[k].push({ rps: r.rps, cpuUs: ((cpuSeconds(pid) - c) / r.requests) * 1e6 });
+      }
+    }
+    const mean = (k: keyof typeof observed, f: "rps" | "cpuUs") => observed[k].reduce((t, r) => t + r[f], 0) / observed[k].length;
+    const ratio = (k: "traced" | "all") => ({ rps: mean(k, "rps") / mean("bare", "rps"), cpu: mean("bare", "cpuUs") / mean(k, "cpuUs") });
+    const received = await fetch(`${sinkUrl}/count`).then((r) => r.json()) as { posts: number; bytes: number };
     const h2 = {
       waypoint: await h2load(wpUrl),
       noWaypoint: await h2load(url(`${direct.address}:${direct.port}`)),
@@ -120,7 +157,10 @@ export async function bench(): Promise<string> {
       "same echo server (JSON echo, in the bench process). \"waypoint\" is client → HBONE forwarder (in the bench process,",
       "standing in for the source ztunnel's hand-off) → waypoint → ztunnel → server; \"no waypoint\" the same forwarder",
       "straight to the ztunnel; haproxy (HTTP mode, nbthread 1) and nginx (1 worker) proxy plain HTTP. The machine is",
-      "shared with other work: figures are indicative; ratios are what to compare.",
+      "shared with other work: figures are indicative; ratios are what to compare. The tracing row compares two Services",
+      "on the same waypoint: requests traced at 1 % and at 100 % (server and client span, OTLP/HTTP protobuf to a sink",
+      "in its own process) with Istio's metrics, against metrics and tracing off; two interleaved wrk runs of each,",
+      "and the waypoint's CPU per request in those runs (steadier than req/s on a shared machine).",
       "",
       "HTTP/1.1 (wrk):",
       "",
@@ -133,6 +173,8 @@ export async function bench(): Promise<string> {
       ...markdownTable(["target", "measured", "met?"], [
         ["waypoint req/s ≥ 0.5× haproxy's (HTTP/1.1)", `${(h1.waypoint.rps / h1.haproxy.rps).toFixed(2)}×`, met(h1.waypoint.rps >= 0.5 * h1.haproxy.rps)],
         ["added p99 ≤ 2× haproxy's (HTTP/1.1)", `${f(addedP99, 2)} ms vs ${f(haproxyAdded, 2)} ms (${(addedP99 / Math.max(haproxyAdded, 0.001)).toFixed(1)}×)`, met(addedP99 <= 2 * haproxyAdded)],
+        ["tracing (1 %, Istio's default) + metrics cost ≤ 10 % of throughput (HTTP/1.1)", `${ratio("traced").rps.toFixed(2)}× req/s (${f(mean("traced", "rps"))} vs ${f(mean("bare", "rps"))}); by CPU per request ${ratio("traced").cpu.toFixed(2)}× (${f(mean("traced", "cpuUs"))} vs ${f(mean("bare", "cpuUs"))} µs)`, met(ratio("traced").rps >= 0.9)],
+        ["(informative) tracing at 100 % + metrics", `${ratio("all").rps.toFixed(2)}× req/s (${f(mean("all", "rps"))}); by CPU per request ${ratio("all").cpu.toFixed(2)}× (${f(mean("all", "cpuUs"))} µs); ${f(received.posts)} OTLP posts, ${f(received.bytes / 1e6, 1)} MB`, met(ratio("all").rps >= 0.9)],
         ["≤ 0.25 vCPU per 1,000 req/s", `${cpuPer1000.toFixed(3)} vCPU (${cpuPer1000.toFixed(3)} CPU-s per 1,000 requests)`, met(cpuPer1000 <= 0.25)],
       ]),
       "",
@@ -142,6 +184,7 @@ export async function bench(): Promise<string> {
   } finally {
     for (const r of refs) await r.stop();
     await mesh.stop();
+    sink.kill();
   }
 }
 

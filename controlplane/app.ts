@@ -69,9 +69,12 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
   const waypointTokens = new WaypointTokens(store.records("waypoint-tokens"));
   const ca = await CertificateAuthority.loadOrCreate(caOptions);
   // A bad mesh config stops the start with the file and field named: CUSTOM policies would otherwise fail closed unseen.
-  const mesh = config.meshConfig ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8")) : { extAuthzProviders: [] };
+  const mesh = config.meshConfig
+    ? parseMeshConfig(config.meshConfig, fs.readFileSync(config.meshConfig, "utf8"))
+    : { extAuthzProviders: [], tracingProviders: [], defaultTracingProviders: [], warnings: [] };
+  for (const warning of mesh.warnings) log.warn("config", "mesh config", { warning });
   const vips = new PersistentVips(store, config.vipRange);
-  const dataplane = new DataPlane({ ...config, allocateVip: vips.allocate, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders });
+  const dataplane = new DataPlane({ ...config, allocateVip: vips.allocate, trustBundle: () => ca.trustBundlePem, revokedSerials: () => nodes.revokedSerials(), extAuthzProviders: mesh.extAuthzProviders, meshTracing: mesh });
   const metrics = controlplaneMetrics(() => xds.status());
   const xds = new DeltaXdsServer({
     resourcesFor: (node) => dataplane.desired(node),

@@ -12,6 +12,9 @@ import { ProxyViews } from "./proxy_views.ts";
 import { customProviderWarnings } from "./translate/custom_providers.ts";
 import { type RouteParentStatus, translate, vipAllocator } from "./translate/mod.ts";
 import { WorkloadMemo } from "./translate/workload_memo.ts";
+import { translateTelemetry } from "./translate/telemetry.ts";
+import type { MeshTracing } from "./translate/_tracing_providers.ts";
+import type { ServiceTelemetry } from "../xds/telemetry_resources.ts";
 
 /** Options for {@link DataPlane}. */
 export interface DataPlaneOptions {
@@ -28,6 +31,8 @@ export interface DataPlaneOptions {
   readonly revokedSerials?: () => readonly string[];
   /** The mesh config's `envoyExtAuthzHttp` providers (`--mesh-config`), sent to every waypoint. */
   readonly extAuthzProviders?: readonly ExtAuthzHttpProvider[];
+  /** The mesh config's `opentelemetry` providers and default, which Telemetry resources name. */
+  readonly meshTracing?: Pick<MeshTracing, "tracingProviders" | "defaultTracingProviders">;
 }
 
 /** The current translation and its xDS form. */
@@ -38,6 +43,7 @@ export class DataPlane {
   #desired: DesiredResources = new Map();
   #views = new ProxyViews(new Map(), []);
   #waypointPolicies: ReadonlyMap<string, readonly ServiceL7Policy[]> = new Map();
+  #waypointTelemetry: ReadonlyMap<string, readonly ServiceTelemetry[]> = new Map();
   #serviceRoutes: readonly ServiceRoutes[] = [];
   #routeStatuses: ReadonlyMap<string, readonly RouteParentStatus[]> = new Map();
   #objects: readonly KubeObject[] = [];
@@ -54,9 +60,11 @@ export class DataPlane {
   /** Re-translates from the store's objects. */
   update(objects: readonly KubeObject[]): void {
     const result = translate(objects, { ...this.#translateOptions(this.#allocateVip), workloadMemo: this.#workloadMemo });
+    const telemetry = this.#telemetry(objects);
+    this.#waypointTelemetry = telemetry.byWaypoint;
     this.#snapshot = result.snapshot;
     this.#statuses = result.statuses;
-    this.#warnings = [...result.warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
+    this.#warnings = [...result.warnings, ...telemetry.warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
     this.#serviceRoutes = result.serviceRoutes;
     this.#routeStatuses = result.routeStatuses;
     this.#objects = objects;
@@ -70,7 +78,7 @@ export class DataPlane {
       [TYPE_URLS.trustBundle, this.#trustBundle()],
     ]);
     this.#waypointPolicies = result.waypointPolicies;
-    this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+    this.#views = new ProxyViews(this.#desired, result.serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? [], this.#waypointTelemetry);
   }
 
   /** A resource's version, hashed once per resource object: a Workload kept by the memo keeps its version too. */
@@ -84,7 +92,7 @@ export class DataPlane {
   refreshTrustBundle(): void {
     this.#desired = new Map([...this.#desired, [TYPE_URLS.trustBundle, this.#trustBundle()]]);
     // Views are built over the map streams are served from: rebuild them, or they keep the old bundle.
-    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? []);
+    this.#views = new ProxyViews(this.#desired, this.#serviceRoutes, this.#waypointPolicies, this.options.extAuthzProviders ?? [], this.#waypointTelemetry);
   }
 
   /**
@@ -93,7 +101,15 @@ export class DataPlane {
    */
   warningsFor(objects: readonly KubeObject[]): readonly { object: string; message: string }[] {
     const { warnings } = translate(objects, this.#translateOptions(vipAllocator(this.options.vipRange)));
-    return [...warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
+    return [...warnings, ...this.#telemetry(objects).warnings, ...customProviderWarnings(objects, this.options.extAuthzProviders ?? [])];
+  }
+
+  #telemetry(objects: readonly KubeObject[]) {
+    return translateTelemetry(objects, {
+      clusterDomain: this.options.clusterDomain,
+      rootNamespace: this.options.rootNamespace,
+      mesh: this.options.meshTracing ?? { tracingProviders: [], defaultTracingProviders: [] },
+    });
   }
 
   #translateOptions(allocateVip: (key: string) => string) {

@@ -11,10 +11,12 @@ import type { Workload } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import type { ExtAuthzHttpProvider, ServiceL7Policy } from "../xds/l7_policy_resources.ts";
 import { EXT_AUTHZ_PROVIDER_TYPE_URL, SERVICE_L7_POLICY_TYPE_URL } from "../xds/l7_policy_resource_schemas.ts";
+import { SERVICE_TELEMETRY_TYPE_URL, type ServiceTelemetry } from "../xds/telemetry_resources.ts";
 
 // The L7 security types are waypoint-only, like ServiceRoutes; the server keys its maps by type URL.
 const L7_POLICY = SERVICE_L7_POLICY_TYPE_URL as unknown as TypeUrl;
 const EXT_AUTHZ = EXT_AUTHZ_PROVIDER_TYPE_URL as unknown as TypeUrl;
+const TELEMETRY = SERVICE_TELEMETRY_TYPE_URL as unknown as TypeUrl;
 
 /** The waypoint ("namespace/name") a stream subscribes for, or undefined for a ztunnel. */
 export function waypointOf(node: XdsNode): string | undefined {
@@ -44,12 +46,14 @@ export class ProxyViews {
    * @param ztunnel the shared map every ztunnel gets (workload, service, authorization, trust bundle)
    * @param l7 each waypoint's L7 security (RequestAuthentication, L7 AuthorizationPolicy, rate limits) by Service
    * @param extAuthzProviders the mesh config's ext_authz providers, which every waypoint gets
+   * @param telemetry each waypoint's tracing and access logging (Telemetry API) by Service
    */
   constructor(
     private readonly ztunnel: DesiredResources,
     routes: readonly ServiceRoutes[],
     private readonly l7: ReadonlyMap<string, readonly ServiceL7Policy[]> = new Map(),
     private readonly extAuthzProviders: readonly ExtAuthzHttpProvider[] = [],
+    private readonly telemetry: ReadonlyMap<string, readonly ServiceTelemetry[]> = new Map(),
   ) {
     for (const r of routes) this.#routesByWaypoint.set(r.waypoint, [...(this.#routesByWaypoint.get(r.waypoint) ?? []), r]);
   }
@@ -75,6 +79,7 @@ export class ProxyViews {
       [SERVICE_ROUTES_TYPE_URL, new Map(routes.map((r) => [r.service, { name: r.service, version: resourceVersion(r), resource: r }]))],
       [L7_POLICY, new Map((this.l7.get(key) ?? []).map((p) => [p.service, { name: p.service, version: resourceVersion(p), resource: p }]))],
       [EXT_AUTHZ, new Map(this.extAuthzProviders.map((p) => [p.name, { name: p.name, version: resourceVersion(p), resource: p }]))],
+      [TELEMETRY, new Map((this.telemetry.get(key) ?? []).map((t) => [t.service, { name: t.service, version: resourceVersion(t), resource: t }]))],
     ]);
     this.#waypoints.set(key, view);
     return view;

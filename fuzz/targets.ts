@@ -23,6 +23,7 @@ import { HeaderBlockReader } from "../hbone/h2/header_block.ts";
 import { HpackDecoder, HpackEncoder, HpackError } from "../hbone/h2/hpack.ts";
 import { parsePrometheusText } from "../telemetry/prometheus_text.ts";
 import { authorizationSchema, checkResource, serviceSchema, trustBundleSchema, workloadSchema } from "../xds/resource_schemas.ts";
+import { boundedBaggage, boundedTracestate, parseTraceparent } from "../telemetry/tracing/trace_context.ts";
 import { parseProxyV1 } from "../ztunnel/proxy_protocol.ts";
 import { parseGreeting, parseRequest } from "../ztunnel/socks5_protocol.ts";
 import type { FuzzTarget } from "./engine.ts";
@@ -65,6 +66,28 @@ export const proxyProtocolTarget: FuzzTarget = {
   maxLength: 300,
   run(input) {
     parseProxyV1(input);
+  },
+  expected: () => false,
+};
+
+/** W3C trace headers as the waypoint and ztunnel read them from any caller: never throw, and what is kept stays well-formed. */
+export const traceHeadersTarget: FuzzTarget = {
+  name: "trace-headers",
+  seedsFrom: "telemetry/tracing/trace_context_test.ts",
+  seeds: [
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+    "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "tenant@vendor=x",
+    "userId=alice,isProduction=false", "a=1\r\nx: 1", "",
+  ].map(text),
+  maxLength: 600,
+  run(input) {
+    const v = new TextDecoder().decode(input);
+    const tp = parseTraceparent(v);
+    if (tp && !/^[0-9a-f]{32}$/.test(tp.traceId)) throw new Error(`bad trace id kept: ${tp.traceId}`);
+    const ts = boundedTracestate(v);
+    const bg = boundedBaggage(v);
+    // Whatever is passed on must be a safe header value.
+    for (const kept of [ts, bg]) if (kept !== undefined && /[\r\n\x00]/.test(kept)) throw new Error("a control character was passed on");
   },
   expected: () => false,
 };
@@ -208,4 +231,4 @@ export const prometheusTextTarget: FuzzTarget = {
 };
 
 /** Every target, in the order `npm run fuzz` runs them. */
-export const TARGETS: readonly FuzzTarget[] = [socks5Target, proxyProtocolTarget, h2FramesTarget, hpackTarget, xdsResourcesTarget, yamlIntakeTarget, prometheusTextTarget];
+export const TARGETS: readonly FuzzTarget[] = [socks5Target, proxyProtocolTarget, traceHeadersTarget, h2FramesTarget, hpackTarget, xdsResourcesTarget, yamlIntakeTarget, prometheusTextTarget];

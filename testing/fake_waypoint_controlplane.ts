@@ -13,6 +13,7 @@ import { xdsRoutes } from "../xds/http_routes.ts";
 import { DeltaXdsServer } from "../xds/server.ts";
 import { EXT_AUTHZ_PROVIDER_TYPE_URL, SERVICE_L7_POLICY_TYPE_URL } from "../xds/l7_policy_resource_schemas.ts";
 import { SERVICE_ROUTES_TYPE_URL } from "../xds/waypoint_resource_schemas.ts";
+import { SERVICE_TELEMETRY_TYPE_URL } from "../xds/telemetry_resources.ts";
 import type { WaypointSnapshot } from "../xds/waypoint_resources.ts";
 
 /** Starts the stand-in on `address` (cleartext h2c, the dev listener's form). */
@@ -34,6 +35,7 @@ export async function startFakeWaypointControlplane(address: string, caDir: stri
         [SERVICE_ROUTES_TYPE_URL as unknown as TypeUrl, resources(snapshot.routes, (r) => r.service)],
         [SERVICE_L7_POLICY_TYPE_URL as unknown as TypeUrl, resources(snapshot.l7Policies ?? [], (p) => p.service)],
         [EXT_AUTHZ_PROVIDER_TYPE_URL as unknown as TypeUrl, resources(snapshot.extAuthzProviders ?? [], (p) => p.name)],
+        [SERVICE_TELEMETRY_TYPE_URL as unknown as TypeUrl, resources(snapshot.telemetry ?? [], (t) => t.service)],
       ]);
     },
   });

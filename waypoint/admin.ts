@@ -37,6 +37,7 @@ export function waypointAdminApp(view: WaypointAdminView): Hono {
       routes: s.routes,
       l7Policies: s.l7Policies,
       extAuthzProviders: s.extAuthzProviders,
+      telemetry: s.telemetry ?? [],
       certificate: view.certificate(),
     });
   });

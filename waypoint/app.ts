@@ -20,12 +20,15 @@ import { redirect } from "./filters/redirect.ts";
 import { rewrite } from "./filters/rewrite.ts";
 import { route } from "./filters/route.ts";
 import { router } from "./filters/router.ts";
+import { tracing } from "./filters/tracing.ts";
 import { LoadBalancer } from "./load_balancer.ts";
 import { LocalConfigSource } from "./local_config_source.ts";
 import { compose, type RequestContext } from "./request_context.ts";
 import { handleRequest } from "./request_path.ts";
 import { requestRecorder } from "./request_record.ts";
 import { securityFilters } from "./security_chain.ts";
+import { telemetryFor } from "./telemetry_policy.ts";
+import { SpanExport } from "../telemetry/tracing/mod.ts";
 import { EMPTY_WAYPOINT_STATE, WaypointState } from "./state.ts";
 import { UpstreamDialer, UpstreamSessions } from "./upstream.ts";
 
@@ -102,9 +105,11 @@ export async function startWaypoint(config: WaypointConfig, options: { log?: Log
   const lb = new LoadBalancer(config.loadBalancing);
   const sessionsByTunnel = new WeakMap<InboundTunnel, UpstreamSessions>();
   const sessions = (ctx: RequestContext) => sessionsByTunnel.get(ctx.tunnel)!;
-  const chain = compose([...securityFilters({ log, registry: metrics.registry }), route, redirect, backend(), headerModifier(), rewrite, mirror({ lb, sessions }), router({ lb, sessions })]);
+  const spans = new SpanExport({ registry: metrics.registry, resource: { "service.name": `${gatewayName}.${gatewayNamespace}`, "k8s.namespace.name": gatewayNamespace, "service.version": AMBIT_VERSION } });
+  const node = { nodeId: `waypoint~${config.address}~${gatewayName}.${gatewayNamespace}~${gatewayNamespace}.svc.${config.clusterDomain}`, namespace: gatewayNamespace, canonicalService: gatewayName };
+  const chain = compose([tracing({ spans, node }), ...securityFilters({ log, registry: metrics.registry }), route, redirect, backend(), headerModifier(), rewrite, mirror({ lb, sessions }), router({ lb, sessions })]);
   const accessLog = config.accessLog;
-  const deps = { state: () => state, chain, record: requestRecorder(metrics, log, () => accessLog) };
+  const deps = { state: () => state, chain, record: requestRecorder(metrics, log, (ctx) => telemetryFor(ctx.state, ctx.target.key)?.accessLogging ?? accessLog, (ctx) => telemetryFor(ctx.state, ctx.target.key)?.metrics ?? true) };
   let inFlight = 0;
   const track = (f: () => void, res?: { once(e: string, l: () => void): unknown }) => {
     inFlight++;
@@ -174,6 +179,7 @@ export async function startWaypoint(config: WaypointConfig, options: { log?: Log
       hbone.close();
       pool.close();
       renewer.stop();
+      await spans.shutdown();
       await Promise.all(servers.map((s) => s.stop()));
     })();
 

@@ -16,19 +16,22 @@ import type { ExtAuthzHttpProvider, ServiceL7Policy } from "../xds/l7_policy_res
 import { EXT_AUTHZ_PROVIDER_TYPE_URL, extAuthzHttpProviderSchema, SERVICE_L7_POLICY_TYPE_URL, serviceL7PolicySchema } from "../xds/l7_policy_resource_schemas.ts";
 import { SERVICE_ROUTES_TYPE_URL, serviceRoutesSchema } from "../xds/waypoint_resource_schemas.ts";
 import type { ServiceRoutes, WaypointSnapshot } from "../xds/waypoint_resources.ts";
+import { SERVICE_TELEMETRY_TYPE_URL, type ServiceTelemetry, serviceTelemetrySchema } from "../xds/telemetry_resources.ts";
 
 // The xDS client's TypeUrl names the ztunnel's types; ServiceRoutes rides the same stream.
 const ROUTES = SERVICE_ROUTES_TYPE_URL as unknown as TypeUrl;
 // L7 security (xds/l7_policy_resources.ts): every Ambit xDS server answers a subscription, empty until it has some.
 const L7_POLICIES = SERVICE_L7_POLICY_TYPE_URL as unknown as TypeUrl;
 const EXT_AUTHZ = EXT_AUTHZ_PROVIDER_TYPE_URL as unknown as TypeUrl;
-const TYPES: readonly TypeUrl[] = [TYPE_URLS.workload, TYPE_URLS.service, ROUTES, L7_POLICIES, EXT_AUTHZ];
+const TELEMETRY = SERVICE_TELEMETRY_TYPE_URL as unknown as TypeUrl;
+const TYPES: readonly TypeUrl[] = [TYPE_URLS.workload, TYPE_URLS.service, ROUTES, L7_POLICIES, EXT_AUTHZ, TELEMETRY];
 const SCHEMAS = new Map<TypeUrl, Parameters<typeof checkResource>[0]>([
   [TYPE_URLS.workload, workloadSchema],
   [TYPE_URLS.service, serviceSchema],
   [ROUTES, serviceRoutesSchema],
   [L7_POLICIES, serviceL7PolicySchema],
   [EXT_AUTHZ, extAuthzHttpProviderSchema],
+  [TELEMETRY, serviceTelemetrySchema],
 ]);
 
 /** Options for {@link ControlplaneSource}. */
@@ -134,6 +137,7 @@ export class ControlplaneSource {
       routes: [...this.#resources.get(ROUTES)!.values()] as ServiceRoutes[],
       l7Policies: [...this.#resources.get(L7_POLICIES)!.values()] as ServiceL7Policy[],
       extAuthzProviders: [...this.#resources.get(EXT_AUTHZ)!.values()] as ExtAuthzHttpProvider[],
+      telemetry: [...this.#resources.get(TELEMETRY)!.values()] as ServiceTelemetry[],
     };
   }
 }

@@ -9,6 +9,7 @@ import { ConfigError, type ConfigProblem, formatFieldPath } from "../config/erro
 import { serviceSchema, workloadSchema } from "../xds/resource_schemas.ts";
 import { extAuthzHttpProviderSchema, serviceL7PolicySchema } from "../xds/l7_policy_resource_schemas.ts";
 import { serviceRoutesSchema } from "../xds/waypoint_resource_schemas.ts";
+import { serviceTelemetrySchema } from "../xds/telemetry_resources.ts";
 import type { WaypointSnapshot } from "../xds/waypoint_resources.ts";
 
 const fileSchema = z.object({
@@ -18,6 +19,7 @@ const fileSchema = z.object({
   routes: z.array(serviceRoutesSchema).default([]),
   l7Policies: z.array(serviceL7PolicySchema).default([]),
   extAuthzProviders: z.array(extAuthzHttpProviderSchema).default([]),
+  telemetry: z.array(serviceTelemetrySchema).default([]),
 });
 
 /** What a local file holds. */
@@ -39,8 +41,8 @@ export function parseLocalWaypointConfig(file: string, text: string): LocalWaypo
     const problems: ConfigProblem[] = parsed.error.issues.map((i) => ({ file, object: objectOf(raw, i.path), field: formatFieldPath(i.path), message: i.message }));
     throw new ConfigError(problems);
   }
-  const { gateway, services, workloads, routes, l7Policies, extAuthzProviders } = parsed.data;
-  return { gateway, snapshot: { services, workloads, routes, l7Policies, extAuthzProviders } as WaypointSnapshot };
+  const { gateway, services, workloads, routes, l7Policies, extAuthzProviders, telemetry } = parsed.data;
+  return { gateway, snapshot: { services, workloads, routes, l7Policies, extAuthzProviders, telemetry } as WaypointSnapshot };
 }
 
 function objectOf(raw: unknown, path: readonly PropertyKey[]): string | undefined {

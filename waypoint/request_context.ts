@@ -6,6 +6,7 @@ import type * as http2 from "node:http2";
 import type { Duplex } from "node:stream";
 import type { InboundTunnel } from "../hbone/mod.ts";
 import type { HeaderModifier, RouteBackend, RouteFilter } from "../xds/waypoint_resources.ts";
+import type { RequestTrace } from "./request_trace.ts";
 import type { RouteSelection } from "./select_route.ts";
 import type { Endpoint, ServiceTarget, WaypointState } from "./state.ts";
 
@@ -86,6 +87,8 @@ export interface RequestContext {
   requestBytes: number;
   responseBytes: number;
   attempts: number;
+  /** The request's spans, when its Service has tracing on (filters/tracing.ts). */
+  trace?: RequestTrace;
 }
 
 /** A step of the chain: acts on the context, then calls `next` (or answers and does not). */

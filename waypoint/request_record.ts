@@ -8,12 +8,15 @@ import type { Workload } from "../xds/resources.ts";
 import type { RequestContext } from "./request_context.ts";
 
 /** Builds the recorder the request path calls once per request. */
-export function requestRecorder(metrics: HttpMetrics, log: Logger, accessLog: () => boolean): (ctx: RequestContext) => void {
+export function requestRecorder(metrics: HttpMetrics, log: Logger, accessLog: (ctx: RequestContext) => boolean, reportMetrics: (ctx: RequestContext) => boolean = () => true): (ctx: RequestContext) => void {
   return (ctx) => {
     const durationMs = performance.now() - ctx.startedAt;
+    ctx.trace?.end(ctx);
+    const report = reportMetrics(ctx);
+    if (!report && !accessLog(ctx)) return;
     const labels = requestLabels(ctx);
-    metrics.record(labels, durationMs, ctx.requestBytes, ctx.responseBytes);
-    if (!accessLog()) return;
+    if (report) metrics.record(labels, durationMs, ctx.requestBytes, ctx.responseBytes);
+    if (!accessLog(ctx)) return;
     log.info("access", "request", {
       src: ctx.source,
       principal: labels.source_principal,

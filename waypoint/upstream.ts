@@ -24,8 +24,8 @@ export class UpstreamDialer {
     private readonly connectTimeoutMs: number,
   ) {}
 
-  /** A tunnel to `endpoint` on behalf of `source` ("ip:port"). */
-  async dial(endpoint: Endpoint, source: string): Promise<Duplex> {
+  /** A tunnel to `endpoint` on behalf of `source` ("ip:port"); `traceparent` goes on the CONNECT. */
+  async dial(endpoint: Endpoint, source: string, traceparent?: string): Promise<Duplex> {
     const w = endpoint.workload;
     if (w.tunnelProtocol === "NONE") return dialTcp(endpoint, this.connectTimeoutMs);
     const cert = this.certificate();
@@ -35,7 +35,7 @@ export class UpstreamDialer {
       hboneAddress: { address: endpoint.address, port: ZTUNNEL_HBONE_PORT },
       expectedIdentities: [spiffeId(w.trustDomain, w.namespace, w.serviceAccount)],
       target: { address: endpoint.address, port: endpoint.port },
-      headers: { forwarded: formatForwarded({ for: source }) },
+      headers: { forwarded: formatForwarded({ for: source }), ...(traceparent ? { traceparent } : {}) },
     });
     return stream;
   }
@@ -55,14 +55,20 @@ export class UpstreamSessions {
   readonly #agents = new Map<string, http.Agent>();
   readonly #h2 = new Map<string, Promise<http2.ClientHttp2Session>>();
   #closed = false;
+  #traceparent: string | undefined;
 
   constructor(private readonly dialer: UpstreamDialer, private readonly source: string) {}
+
+  /** The trace context a tunnel opened from now on continues: the attempt that opens it. */
+  useTraceparent(value: string | undefined): void {
+    this.#traceparent = value;
+  }
 
   /** A keep-alive HTTP/1.1 agent whose sockets are tunnels to `endpoint`. */
   agent(endpoint: Endpoint): http.Agent {
     let agent = this.#agents.get(endpoint.key);
     if (!agent) {
-      agent = new TunnelAgent(() => this.dialer.dial(endpoint, this.source));
+      agent = new TunnelAgent(() => this.dialer.dial(endpoint, this.source, this.#traceparent));
       this.#agents.set(endpoint.key, agent);
     }
     return agent;
@@ -72,7 +78,7 @@ export class UpstreamSessions {
   h2(endpoint: Endpoint): Promise<http2.ClientHttp2Session> {
     let session = this.#h2.get(endpoint.key);
     if (!session) {
-      session = this.dialer.dial(endpoint, this.source).then((stream) => {
+      session = this.dialer.dial(endpoint, this.source, this.#traceparent).then((stream) => {
         const s = http2.connect(`http://${endpoint.key}`, { createConnection: () => stream as never });
         const forget = () => {
           if (this.#h2.get(endpoint.key) === session) this.#h2.delete(endpoint.key);

@@ -30,6 +30,8 @@ export interface UpstreamExchange {
 
 /** Starts a request to `endpoint` over the downstream connection's sessions. */
 export async function startExchange(sessions: UpstreamSessions, endpoint: Endpoint, head: UpstreamHead, useH2: boolean): Promise<UpstreamExchange> {
+  const traceparent = head.headers.traceparent;
+  sessions.useTraceparent(typeof traceparent === "string" ? traceparent : undefined);
   return useH2 ? startH2(sessions, endpoint, head) : startH1(sessions, endpoint, head);
 }
 

@@ -19,6 +19,7 @@
  */
 import type { ExtAuthzHttpProvider, ServiceL7Policy } from "./l7_policy_resources.ts";
 import type { Service, Workload } from "./resources.ts";
+import type { ServiceTelemetry } from "./telemetry_resources.ts";
 
 /** Header and query-parameter matches: exact (header names case-insensitive) or a regular expression. */
 export interface ValueMatch {
@@ -151,4 +152,6 @@ export interface WaypointSnapshot {
   readonly l7Policies?: readonly ServiceL7Policy[];
   /** ext_authz providers CUSTOM policies name (from the mesh config). */
   readonly extAuthzProviders?: readonly ExtAuthzHttpProvider[];
+  /** Tracing and access logging per Service (xds/telemetry_resources.ts); absent: none. */
+  readonly telemetry?: readonly ServiceTelemetry[];
 }

@@ -29,6 +29,7 @@ import { WorkloadListeners } from "./workload_listeners.ts";
 import { startCapture } from "./capture.ts";
 import { EMPTY_STATE, ProxyState } from "./state.ts";
 import { registerZtunnelMetrics } from "./ztunnel_metrics.ts";
+import { ConnectionTracing } from "./connection_trace.ts";
 
 /** A running ztunnel. */
 export interface Ztunnel {
@@ -75,7 +76,8 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
   const authorization = new AuthorizationReport(metrics.registry, log);
   const refusals = new RefusalReport(metrics.registry, log);
   const destinationRules = { reservedPorts: reservedPortsOf(config), allowLinkLocal: config.passthroughLinkLocal };
-  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals, revokedSerials: () => revokedSerials });
+  const tracing = new ConnectionTracing({ endpoint: config.tracingEndpoint, samplingPercent: config.tracingSampling, node: config.node, registry: metrics.registry });
+  const inbound = new Inbound({ node: config.node, state: () => state, metrics, log, tracker, connectTimeoutMs: config.connectTimeoutMs, authorization, destinationRules, refusals, revokedSerials: () => revokedSerials, tracing });
   const outbound = new Outbound({
     node: config.node,
     state: () => state,
@@ -89,6 +91,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
     destinationRules,
     refusals,
     connectTimeoutMs: config.connectTimeoutMs,
+    tracing,
   });
   const capture = config.capture ? await startCapture(config, () => state, outbound, log) : undefined;
   const hbone = new HboneServer({
@@ -185,6 +188,7 @@ export async function startZtunnel(config: ZtunnelConfig, options: { log?: Logge
       listeners.close();
       capture?.close();
       pool.close();
+      await tracing.shutdown();
       certificates.stop();
       await Promise.all(servers.map((s) => s.stop()));
     })();

@@ -35,6 +35,8 @@ export const ZTUNNEL_OPTIONS = {
   captureHeartbeat: { flag: "capture-heartbeat", env: "AMBIT_CAPTURE_HEARTBEAT", kind: "string", default: "", help: "nftables table (inet) of fail-open capture rules whose heartbeat this ztunnel keeps fresh; when it stops, captured traffic goes direct" },
   drainSeconds: { flag: "drain-seconds", env: "TERMINATION_GRACE_PERIOD_SECONDS", kind: "number", default: 30, help: "on SIGTERM, how long open connections may finish before they are closed" },
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream connect and TLS handshake deadline" },
+  tracingEndpoint: { flag: "tracing-endpoint", env: "AMBIT_TRACING_ENDPOINT", kind: "string", default: "", help: "OTLP/HTTP protobuf URL (http://host:port/v1/traces) for connection spans; empty: none (the CONNECT still carries a traceparent)" },
+  tracingSampling: { flag: "tracing-sampling", env: "AMBIT_TRACING_SAMPLING", kind: "number", default: 1, help: "percentage of outbound connections traced (inbound ones follow the caller's traceparent)" },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", kind: "string", default: "info", help: "debug, info, warn or error (changeable at run time: POST /logging?level=)" },
   logFormat: { flag: "log-format", env: "LOG_FORMAT", kind: "string", default: "text", help: "text (key=value) or json" },
 } as const satisfies Record<string, OptionSpec>;
@@ -67,6 +69,8 @@ const schema = z.object({
   captureHeartbeat: z.string().regex(/^([A-Za-z][A-Za-z0-9_]{0,31})?$/, "must be an nftables table name"),
   drainSeconds: z.number().min(0),
   connectTimeoutMs: z.number().int().min(1),
+  tracingEndpoint: z.string().regex(/^(https?:\/\/[^/\s]+\/\S*)?$/, "must be an http(s) URL with a path, e.g. http://127.0.0.1:4318/v1/traces"),
+  tracingSampling: z.number().min(0).max(100),
   logLevel: z.enum(["debug", "info", "warn", "error"]),
   logFormat: z.enum(["text", "json"]),
 });

@@ -20,6 +20,7 @@ import { backedServices, guessInboundService } from "./traffic_labels.ts";
 import type { ConnectionTracker } from "./connections.ts";
 import { authorize, type AuthorizationDecision, type ConnectionFacts } from "./rbac.ts";
 import type { ProxyState } from "./state.ts";
+import type { ConnectionSpan, ConnectionTracing } from "./connection_trace.ts";
 import { checkWaypointPeer, forwardedSource } from "./waypoint_guard.ts";
 
 const NONE_REVOKED: ReadonlySet<string> = new Set();
@@ -38,6 +39,8 @@ export interface InboundDeps {
   readonly refusals: RefusalReport;
   /** Serials of revoked node and workload certificates (normalised), from the TrustBundle. */
   readonly revokedSerials?: () => ReadonlySet<string>;
+  /** Connection spans continuing each CONNECT's traceparent. */
+  readonly tracing?: ConnectionTracing;
 }
 
 /** One admitted connection: its upstream socket and how to report its end. */
@@ -72,6 +75,7 @@ interface InboundContext {
 /** The inbound path of one ztunnel. */
 export class Inbound {
   readonly #byTunnel = new WeakMap<InboundTunnel, AdmittedConnection>();
+  readonly #spans = new WeakMap<InboundTunnel, ConnectionSpan>();
 
   constructor(private readonly deps: InboundDeps) {}
 
@@ -90,6 +94,11 @@ export class Inbound {
       protocol: "hbone",
     });
     this.#byTunnel.set(tunnel, admitted);
+    const span = this.deps.tracing?.inbound(tunnel.traceparent, {
+      "src.addr": `${tunnel.peer.address}:${tunnel.peer.port}`, "src.identity": `spiffe://${tunnel.peerIdentity.trustDomain}/ns/${tunnel.peerIdentity.namespace}/sa/${tunnel.peerIdentity.serviceAccount}`,
+      "dst.addr": `${tunnel.destination.address}:${tunnel.destination.port}`, "node_id": this.deps.node, "component": "ztunnel",
+    });
+    if (span) this.#spans.set(tunnel, span);
     return admitted.upstream;
   };
 
@@ -97,6 +106,7 @@ export class Inbound {
   readonly onTunnelClosed = (record: InboundTunnelRecord): void => {
     const admitted = record.tunnel && this.#byTunnel.get(record.tunnel);
     if (!admitted) return;
+    this.#spans.get(record.tunnel!)?.end({ sent: record.bytes.sent, received: record.bytes.received, error: record.error?.message });
     admitted.finish(record.bytes.sent, record.bytes.received, record.error?.message);
   };
 

@@ -23,6 +23,7 @@ import type { RefusalReport } from "./refusal_report.ts";
 import type { OutboundSession, SocksConnectHandler, SocksRefusal } from "./socks5.ts";
 import { SocksReply, type SocksReplyCode } from "./socks5_protocol.ts";
 import type { ProxyState } from "./state.ts";
+import type { ConnectionSpan, ConnectionTracing } from "./connection_trace.ts";
 
 /** What outbound needs from the rest of the ztunnel. */
 export interface OutboundDeps {
@@ -38,6 +39,7 @@ export interface OutboundDeps {
   readonly destinationRules: DestinationRules;
   readonly refusals: RefusalReport;
   readonly connectTimeoutMs: number;
+  readonly tracing?: ConnectionTracing;
 }
 
 /** Refusals of the decision, and one of the dial: the far ztunnel's certificate is revoked. */
@@ -61,6 +63,8 @@ interface Upstream {
   readonly peerSerialNumber?: string;
   /** The same-node hand-off: the destination side's record, fed by this copy. */
   readonly local?: AdmittedConnection;
+  /** HBONE: the connection's span, whose traceparent the CONNECT carried. */
+  readonly span?: ConnectionSpan;
 }
 
 /** The outbound path of one ztunnel. */
@@ -135,6 +139,7 @@ export class Outbound {
       bytes,
       onClosed: (r) => {
         record.finish({ sent: r.sent, received: r.received, error: r.error?.message });
+        upstream.span?.end({ sent: r.sent, received: r.received, error: r.error?.message });
         upstream.local?.finish(r.sent, r.received, r.error?.message);
         tracked.release();
       },
@@ -146,6 +151,11 @@ export class Outbound {
     switch (decision.protocol) {
       case "hbone": {
         const cert = await this.deps.certificates.ready(sourceIdentity);
+        const span = this.deps.tracing?.outbound({
+          "src.addr": formatAuthority(client), "src.workload": `${source.namespace}/${source.name}`, "src.identity": formatSpiffeId(sourceIdentity),
+          "dst.addr": formatAuthority(decision.target), "dst.hbone_addr": formatAuthority(decision.hboneAddress), "dst.service": decision.service?.hostname,
+          "node_id": this.deps.node, "component": "ztunnel",
+        });
         const tunnel = await this.deps.pool.connect({
           source: cert,
           hboneAddress: decision.hboneAddress,
@@ -155,10 +165,13 @@ export class Outbound {
           headers: {
             baggage: baggageOf(source),
             forwarded: formatForwarded({ for: formatAuthority(client), host: decision.service?.hostname }),
-            traceparent: newTraceparent(),
+            traceparent: span?.traceparent ?? newTraceparent(),
           },
+        }).catch((e: Error) => {
+          span?.end({ sent: 0, received: 0, error: e.message });
+          throw e;
         });
-        return { stream: tunnel.stream, peerIdentity: tunnel.peerIdentity, peerSerialNumber: tunnel.peerSerialNumber };
+        return { stream: tunnel.stream, peerIdentity: tunnel.peerIdentity, peerSerialNumber: tunnel.peerSerialNumber, span };
       }
       case "local": {
         const admitted = await this.deps.inbound.openLocal(source, sourceIdentity, client, decision.target, decision.service?.hostname);

@@ -11,11 +11,10 @@
 import { type Condition, describeObject, type KubeObject, objectKey } from "../../config/objects.ts";
 import type { ServiceL7Policy } from "../../xds/l7_policy_resources.ts";
 import { groupObjects } from "./_objects.ts";
-import { serviceHostname } from "./_kube_service.ts";
 import { jwtRuleKeyProblem } from "../../config/jwt_keys.ts";
-import { arr, labelsOf, rec, spec } from "./_read.ts";
+import { arr, rec, spec } from "./_read.ts";
+import { serviceWaypoints } from "./_service_waypoints.ts";
 import { addCondition, type ObjectWarning, type StatusMap, type TranslateOptions } from "./_types.ts";
-import { bindWaypoint, collectWaypoints } from "./_waypoints.ts";
 import { hasTargetRefs, type L7PolicyWarning, translateL7Policies } from "./l7_policy.ts";
 
 /** Istio's condition type for policies a waypoint enforces. */
@@ -33,18 +32,7 @@ export interface WaypointPolicyTranslation {
 
 /** Translates every targetRefs policy, and says for each whether a waypoint enforces it. */
 export function translateWaypointPolicies(objects: readonly KubeObject[], options: Pick<TranslateOptions, "trustDomain" | "clusterDomain">): WaypointPolicyTranslation {
-  const mesh = groupObjects(objects);
-  const waypoints = collectWaypoints(mesh, options.clusterDomain);
-  const waypointOfService = new Map<string, string | undefined>();
-  const serviceByKey = new Map<string, KubeObject>();
-  for (const svc of mesh.services) {
-    const ns = svc.metadata.namespace ?? "";
-    const key = `${ns}/${serviceHostname(svc.metadata.name, ns, options.clusterDomain)}`;
-    serviceByKey.set(`${ns}/${svc.metadata.name}`, svc);
-    waypointOfService.set(key, bindWaypoint({ namespace: ns, labels: labelsOf(svc) }, mesh.namespaceLabels(ns), waypoints, "service").waypoint);
-  }
-  const serviceKey = (ns: string, name: string) => (serviceByKey.has(`${ns}/${name}`) ? `${ns}/${serviceHostname(name, ns, options.clusterDomain)}` : undefined);
-  const gatewayServices = (ns: string, name: string) => [...waypointOfService].filter(([, wp]) => wp === `${ns}/${name}`).map(([k]) => k);
+  const { waypointOfService, serviceKey, gatewayServices } = serviceWaypoints(groupObjects(objects), options.clusterDomain);
   const l7 = objects.filter((o) => L7_KINDS.has(o.kind) && hasTargetRefs(o));
   const { policies, warnings } = translateL7Policies(l7, { serviceKey, gatewayServices, trustDomain: options.trustDomain });
 

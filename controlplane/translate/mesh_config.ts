@@ -1,7 +1,8 @@
 /**
  * Istio's mesh config (`meshConfig` / the `mesh` key of the istio ConfigMap),
  * as much as Ambit reads of it: `extensionProviders[].envoyExtAuthzHttp`, the
- * ext_authz services CUSTOM AuthorizationPolicies name. Given to the
+ * ext_authz services CUSTOM AuthorizationPolicies name, and the `opentelemetry`
+ * providers the Telemetry API names (_tracing_providers.ts). Given to the
  * controlplane as a file (--mesh-config); the providers go to every waypoint.
  *
  * @module
@@ -12,9 +13,10 @@ import type { ExtAuthzHttpProvider } from "../../xds/l7_policy_resources.ts";
 import { extAuthzHttpProviderSchema } from "../../xds/l7_policy_resource_schemas.ts";
 import { durationMs } from "./l7_policy.ts";
 import { arr, rec, str, strings } from "./_read.ts";
+import { type MeshTracing, meshTracing } from "./_tracing_providers.ts";
 
 /** The ext_authz providers a mesh config declares; throws ConfigError naming the file and field. */
-export function parseMeshConfig(file: string, text: string): { readonly extAuthzProviders: readonly ExtAuthzHttpProvider[] } {
+export function parseMeshConfig(file: string, text: string): { readonly extAuthzProviders: readonly ExtAuthzHttpProvider[] } & MeshTracing {
   let raw: unknown;
   try {
     raw = parse(text);
@@ -51,5 +53,5 @@ export function parseMeshConfig(file: string, text: string): { readonly extAuthz
     }
     providers.push(checked.data);
   });
-  return { extAuthzProviders: providers };
+  return { extAuthzProviders: providers, ...meshTracing(file, mesh) };
 }

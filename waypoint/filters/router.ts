@@ -48,6 +48,7 @@ export function router(deps: RouterDeps): Filter {
       ctx.endpoint = ep;
       ctx.attempts = attempt + 1;
       const finished = deps.lb.started(ep);
+      const span = ctx.trace?.attempt(ctx, ep);
       const budget = Math.min(rule.timeouts.backendRequestMs ?? Infinity, deadline - Date.now());
       let exchange: UpstreamExchange | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,6 +61,7 @@ export function router(deps: RouterDeps): Filter {
         if (attempt === 0) sendBody(ctx, exchange.body);
         else exchange.body.end();
         const res = await Promise.race([exchange.response, timedOut]);
+        span?.status(res.status);
         if (retry && attempt < retry.attempts && retry.codes.includes(res.status)) {
           res.body.resume();
           clearTimeout(timer);
@@ -71,6 +73,7 @@ export function router(deps: RouterDeps): Filter {
         return;
       } catch (e) {
         exchange?.abort();
+        span?.fail(e as Error);
         if (e instanceof Timeout) {
           ctx.responseFlags.push("UT");
           return localReply(ctx, 504, "upstream request timeout");
@@ -91,6 +94,7 @@ export function router(deps: RouterDeps): Filter {
       } finally {
         clearTimeout(timer);
         finished();
+        span?.end();
       }
     }
   };
