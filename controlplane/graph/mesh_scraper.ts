@@ -45,7 +45,7 @@ export class MeshScraper {
   }
 
   /** Per-second rates of the graph's metrics over the window, each sample with its target's labels. */
-  rates(now = Date.now()): MetricSample[] {
+  rates(now = preciseNow()): MetricSample[] {
     const out: MetricSample[] = [];
     for (const scrapes of this.#history.values()) {
       const inWindow = scrapes.filter((s) => s.at >= now - this.options.windowMs - this.options.intervalMs);
@@ -53,6 +53,7 @@ export class MeshScraper {
       const first = inWindow[0]!;
       const last = inWindow.at(-1)!;
       const seconds = (last.at - first.at) / 1000;
+      if (!(seconds > 0)) continue;
       for (const [key, sample] of last.series) {
         const before = first.series.get(key)?.value ?? 0;
         // A counter that went down was reset (the proxy restarted): what it shows now all came since.
@@ -70,8 +71,8 @@ export class MeshScraper {
       live.add(target);
       const series = await this.#scrape(target, g.labels);
       if (!series) return;
-      const kept = (this.#history.get(target) ?? []).filter((s) => s.at >= Date.now() - this.options.windowMs - 2 * this.options.intervalMs);
-      kept.push({ at: Date.now(), series });
+      const kept = (this.#history.get(target) ?? []).filter((s) => s.at >= preciseNow() - this.options.windowMs - 2 * this.options.intervalMs);
+      kept.push({ at: preciseNow(), series });
       this.#history.set(target, kept);
     })));
     for (const target of this.#history.keys()) if (!live.has(target)) this.#history.delete(target);
@@ -110,4 +111,9 @@ async function readBounded(body: ReadableStream<Uint8Array>, limit: number): Pro
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Wall-clock milliseconds with a fraction: two scrapes within one millisecond still have a time between them. */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
 }

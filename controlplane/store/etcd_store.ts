@@ -103,6 +103,9 @@ export class EtcdStore extends ObjectView implements ConfigStore {
   }
 
   async delete(refs: readonly ObjectRef[], who: string, options: { dryRun?: boolean } = {}): Promise<ObjectChange[]> {
+    // A ref without apiVersion is looked up in this replica's view: bring it up to etcd's current revision first,
+    // so an object just written through another replica is found here too.
+    if (refs.some((r) => !r.apiVersion)) await this.#caughtUp(Number((await this.client.get(this.#objectKey("")).exec()).header.revision));
     const keys = refs.map((r) => (r.apiVersion ? objectKey(r) : findObject(this.objects, r) && objectKey(findObject(this.objects, r)!))).filter((k): k is string => !!k);
     return await this.#write(keys, (fresh) => {
       const { deletes, changes } = planDelete(fresh, refs);
