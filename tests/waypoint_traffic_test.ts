@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as http2 from "node:http2";
 import * as path from "node:path";
 import { grpcEchoClient } from "../testing/grpc_echo.ts";
-import { afterAll, runtime, test } from "../testing/harness.ts";
+import { afterAll, test } from "../testing/harness.ts";
 import { runCommand } from "../testing/processes.ts";
 import { startWaypointMesh } from "../testing/waypoint_mesh.ts";
 import { header, serviceRoutes } from "../testing/waypoint_routes.ts";
@@ -68,9 +68,7 @@ test("MeshHTTPRouteWeight: 1,000 requests land within ±3 % of 90/10", async () 
   assert.ok(v2 >= 70 && v2 <= 130, `split-v2 got ${v2} of 1000 (want 100 ± 30)`);
 }, { timeout: 90_000 });
 
-// On Deno this mesh (with gRPC backends in the test process) loses tunnels after the change, not
-// yet understood (docs/waypoint.md); tests/waypoint_live_weights_test.ts covers the case on both runtimes.
-(runtime === "deno" ? () => {} : test)("weights changed to 50/50 under continuous load: in effect within 1 s, no failed request", async () => {
+test("weights changed to 50/50 under continuous load: in effect within 1 s, no failed request", async () => {
   let switchedAt = 0;
   const seen: { at: number; backend: string }[] = [];
   const counts: Record<string, number> = {};
@@ -131,9 +129,7 @@ test("HTTPRouteBackendProtocolH2C: h2c with prior knowledge, many streams on one
   }
 }, { timeout: 20_000 });
 
-// grpc-js through a waypoint running on Deno never completes its first call (python3-grpcio
-// does, below); left for a follow-up (docs/waypoint.md), so this case runs on Bun only.
-(runtime === "deno" ? () => {} : test)("GRPCRouteExactMethodMatching, GRPCRouteHeaderMatching, GRPCRouteWeight: grpc-js through the waypoint", async () => {
+test("GRPCRouteExactMethodMatching, GRPCRouteHeaderMatching, GRPCRouteWeight: grpc-js through the waypoint", async () => {
   const f = await mesh.forwarder("grpc");
   const shared = grpcEchoClient(`${f.address}:${f.port}`, "grpc.default.svc.cluster.local");
   const withClient = <T>(fn: (c: ReturnType<typeof grpcEchoClient>) => Promise<T>): Promise<T> => fn(shared);
