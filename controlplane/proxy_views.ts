@@ -1,17 +1,19 @@
 // Per-proxy xDS views. Every ztunnel gets the same map (so the xDS server works
 // out each change's delta once and shares it); it never holds L7 config. A
 // waypoint gets only what it serves: its ServiceRoutes, those Services and the
-// ones their routes send to (or mirror to), and the endpoints of all of them.
+// ones their routes send to (or mirror to), and the endpoints of all of them;
+// of the other mesh workloads, only the metadata its request metrics name the
+// caller by (waypoint_callers.ts).
 // Views are built once per translation and reused for every stream of that
 // waypoint; versions are content hashes, so an unrelated change leaves a
 // waypoint's view equal and the server sends it nothing.
 import type { DesiredResources } from "../xds/server.ts";
 import { resourceVersion, SERVICE_ROUTES_TYPE_URL, TYPE_URLS, type TypeUrl, type XdsNode, type XdsResource } from "../xds/protocol.ts";
-import type { Workload } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import type { ExtAuthzHttpProvider, ServiceL7Policy } from "../xds/l7_policy_resources.ts";
 import { EXT_AUTHZ_PROVIDER_TYPE_URL, SERVICE_L7_POLICY_TYPE_URL } from "../xds/l7_policy_resource_schemas.ts";
 import { SERVICE_TELEMETRY_TYPE_URL, type ServiceTelemetry } from "../xds/telemetry_resources.ts";
+import { waypointWorkloads } from "./waypoint_callers.ts";
 
 // The L7 security types are waypoint-only, like ServiceRoutes; the server keys its maps by type URL.
 const L7_POLICY = SERVICE_L7_POLICY_TYPE_URL as unknown as TypeUrl;
@@ -74,7 +76,7 @@ export class ProxyViews {
       new Map([...(this.ztunnel.get(type) ?? new Map<string, XdsResource>())].filter(([, r]) => keep(r)));
     const view: DesiredResources = new Map<TypeUrl, ReadonlyMap<string, XdsResource>>([
       [TYPE_URLS.service, pick(TYPE_URLS.service, (r) => reached.has(r.name))],
-      [TYPE_URLS.workload, pick(TYPE_URLS.workload, (r) => Object.keys((r.resource as Workload).services).some((s) => reached.has(s)))],
+      [TYPE_URLS.workload, waypointWorkloads(this.ztunnel.get(TYPE_URLS.workload) ?? new Map(), (w) => Object.keys(w.services).some((s) => reached.has(s)))],
       [TYPE_URLS.trustBundle, this.ztunnel.get(TYPE_URLS.trustBundle) ?? new Map()],
       [SERVICE_ROUTES_TYPE_URL, new Map(routes.map((r) => [r.service, { name: r.service, version: resourceVersion(r), resource: r }]))],
       [L7_POLICY, new Map((this.l7.get(key) ?? []).map((p) => [p.service, { name: p.service, version: resourceVersion(p), resource: p }]))],

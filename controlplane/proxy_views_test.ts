@@ -3,6 +3,7 @@ import { expect, test } from "bun:test";
 import { AMBIENT, namespace, OPTIONS, pod, service, waypoint, waypointPod } from "./translate/_fixtures.ts";
 import { DataPlane } from "./dataplane.ts";
 import type { KubeObject } from "../config/objects.ts";
+import type { Workload } from "../xds/resources.ts";
 import { SERVICE_ROUTES_TYPE_URL, TYPE_URLS } from "../xds/protocol.ts";
 import { servicesReached } from "./proxy_views.ts";
 import { EXT_AUTHZ_PROVIDER_TYPE_URL, SERVICE_L7_POLICY_TYPE_URL } from "../xds/l7_policy_resource_schemas.ts";
@@ -44,7 +45,10 @@ const names = (m: ReturnType<typeof view>, type: string) => [...(m.get(type as n
 const rows: { name: string; waypoint?: string; type: string; want: string[] }[] = [
   { name: "waypoint: the ServiceRoutes of the Services it serves, only", waypoint: "default/wp", type: SERVICE_ROUTES_TYPE_URL, want: [host("front")] },
   { name: "waypoint: served, routed-to and mirrored-to Services", waypoint: "default/wp", type: TYPE_URLS.service, want: [host("back"), host("front"), host("shadow")] },
-  { name: "waypoint: their endpoints, nothing else", waypoint: "default/wp", type: TYPE_URLS.workload, want: ["cluster1//v1/Pod/default/back-1", "cluster1//v1/Pod/default/front-1", "cluster1//v1/Pod/default/shadow-1"] },
+  {
+    name: "waypoint: their endpoints, and every other mesh workload as a caller", waypoint: "default/wp", type: TYPE_URLS.workload,
+    want: ["back-1", "front-1", "other-abc", "shadow-1", "unrelated-1", "wp-abc"].map((p) => `cluster1//v1/Pod/default/${p}`),
+  },
   { name: "waypoint: no L4 policies", waypoint: "default/wp", type: TYPE_URLS.authorization, want: [] },
   { name: "another waypoint: its own Service only", waypoint: "default/other", type: SERVICE_ROUTES_TYPE_URL, want: [host("elsewhere")] },
   { name: "an unknown waypoint: nothing", waypoint: "default/ghost", type: TYPE_URLS.service, want: [] },
@@ -72,6 +76,21 @@ test("proxy views: ztunnels share one map; a waypoint's view is built once per t
     expect([...after.get(type as never)!].map(([n, r]) => `${n}@${r.version}`)).toEqual([...before.get(type as never)!].map(([n, r]) => `${n}@${r.version}`));
   }
   expect(names(view(), TYPE_URLS.service)).toContain(host("another"));
+});
+
+test("proxy views: a caller that is not an endpoint carries only the metadata a waypoint's metrics name it by", () => {
+  const workloads = view("default/wp").get(TYPE_URLS.workload as never)!;
+  const caller = workloads.get("cluster1//v1/Pod/default/unrelated-1")!.resource as Workload;
+  expect(caller).toMatchObject({ name: "unrelated-1", namespace: "default", addresses: ["10.0.1.4"], services: {}, authorizationPolicies: [], node: "" });
+  expect(caller.canonicalName).toBe("unrelated");
+  expect(Object.keys((workloads.get("cluster1//v1/Pod/default/back-1")!.resource as Workload).services)).toContain(host("back"));
+});
+
+test("proxy views: a caller's Service membership or health changing leaves a waypoint's view as it was", () => {
+  const before = view("default/wp").get(TYPE_URLS.workload as never)!.get("cluster1//v1/Pod/default/unrelated-1")!.version;
+  dp.update([...objects, service("unrelated-too", { selector: { app: "unrelated" } })]);
+  expect(view("default/wp").get(TYPE_URLS.workload as never)!.get("cluster1//v1/Pod/default/unrelated-1")!.version).toBe(before);
+  dp.update(objects);
 });
 
 test("servicesReached: a route's backends and mirrors, unresolved ones left out", () => {

@@ -10,6 +10,7 @@ import { createCertificateRequest, createUriCertificateRequest, joinPem, nodeUri
 import { Http2Client } from "../runtime/mod.ts";
 import { DeltaXdsClient } from "../xds/client.ts";
 import { ALL_TYPE_URLS, SERVICE_ROUTES_TYPE_URL, TYPE_URLS, type TypeUrl, WAYPOINT_TYPE_URLS } from "../xds/protocol.ts";
+import type { Workload } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { afterAll, loopbackAddress, startTestControlplane, test } from "../testing/mod.ts";
 
@@ -135,13 +136,18 @@ const ztunnel = subscribe({ id: "zt-a", nodeName: "node-a" }, [...ALL_TYPE_URLS,
 const names = (held: Map<TypeUrl, Map<string, unknown>>, t: TypeUrl) => [...held.get(t)!.keys()].sort();
 const helloKey = "demo/hello.demo.svc.cluster.local";
 
-test("a waypoint's stream receives only its Service's ServiceRoutes, the Services its routes reach and their endpoints", async () => {
+test("a waypoint's stream receives only its Service's ServiceRoutes, the Services its routes reach, their endpoints, and other workloads as caller metadata", async () => {
   await until("waypoint synced", () => waypoint.client.synced);
   assert.deepEqual(names(waypoint.held, SERVICE_ROUTES_TYPE_URL), [helloKey]);
   assert.deepEqual(names(waypoint.held, TYPE_URLS.service), ["demo/hello-v1.demo.svc.cluster.local", "demo/hello-v2.demo.svc.cluster.local", helloKey]);
-  assert.deepEqual(names(waypoint.held, TYPE_URLS.workload), [
-    "Kubernetes/networking.istio.io/WorkloadEntry/demo/hello-v1", "Kubernetes/networking.istio.io/WorkloadEntry/demo/hello-v2",
-  ]);
+  const entry = (n: string) => `Kubernetes/networking.istio.io/WorkloadEntry/${n}`;
+  assert.deepEqual(names(waypoint.held, TYPE_URLS.workload), ["demo/hello-v1", "demo/hello-v2", "demo/wp-1", "elsewhere/other"].map(entry));
+  // Endpoints whole; a caller only as its metrics name it (controlplane/waypoint_callers.ts).
+  const workload = (n: string) => waypoint.held.get(TYPE_URLS.workload)!.get(entry(n)) as Workload;
+  assert.deepEqual(Object.keys(workload("demo/hello-v1").services).sort(), ["demo/hello-v1.demo.svc.cluster.local", helloKey].sort());
+  const other = workload("elsewhere/other");
+  assert.deepEqual([other.name, other.namespace, other.serviceAccount, other.addresses], ["other", "elsewhere", "other", [ip.other]]);
+  assert.deepEqual([other.services, other.node, other.authorizationPolicies], [{}, "", []]);
   const routes = waypoint.held.get(SERVICE_ROUTES_TYPE_URL)!.get(helloKey) as ServiceRoutes;
   assert.equal(routes.waypoint, "demo/wp");
   assert.deepEqual(routes.routes.map((r) => r.match.headers.map((h) => h.name)), [["x-canary"], []]);

@@ -68,9 +68,7 @@ test("MeshHTTPRouteWeight: 1,000 requests land within ±3 % of 90/10", async () 
   assert.ok(v2 >= 70 && v2 <= 130, `split-v2 got ${v2} of 1000 (want 100 ± 30)`);
 }, { timeout: 90_000 });
 
-// On Deno this mesh (with gRPC backends in the test process) loses tunnels after the change, not
-// yet understood (docs/waypoint.md); tests/waypoint_live_weights_test.ts covers the case on both runtimes.
-(runtime === "deno" ? () => {} : test)("weights changed to 50/50 under continuous load: in effect within 1 s, no failed request", async () => {
+test("weights changed to 50/50 under continuous load: in effect within 1 s, no failed request", async () => {
   let switchedAt = 0;
   const seen: { at: number; backend: string }[] = [];
   const counts: Record<string, number> = {};
@@ -131,9 +129,7 @@ test("HTTPRouteBackendProtocolH2C: h2c with prior knowledge, many streams on one
   }
 }, { timeout: 20_000 });
 
-// grpc-js through a waypoint running on Deno never completes its first call (python3-grpcio
-// does, below); left for a follow-up (docs/waypoint.md), so this case runs on Bun only.
-(runtime === "deno" ? () => {} : test)("GRPCRouteExactMethodMatching, GRPCRouteHeaderMatching, GRPCRouteWeight: grpc-js through the waypoint", async () => {
+test("GRPCRouteExactMethodMatching, GRPCRouteHeaderMatching, GRPCRouteWeight: grpc-js through the waypoint", async () => {
   const f = await mesh.forwarder("grpc");
   const shared = grpcEchoClient(`${f.address}:${f.port}`, "grpc.default.svc.cluster.local");
   const withClient = <T>(fn: (c: ReturnType<typeof grpcEchoClient>) => Promise<T>): Promise<T> => fn(shared);
@@ -182,20 +178,17 @@ test("HTTPRouteBackendProtocolWebSocket: a websocket echoes through the waypoint
   assert.equal(got, "ping through the waypoint");
 }, { timeout: 20_000 });
 
-test("curl, wrk and h2load work through the waypoint", async () => {
+test("curl and wrk work through the waypoint", async () => {
   const f = await mesh.forwarder("split-v1");
   const url = `http://${f.address}:${f.port}/tools`;
   const c = await runCommand("curl", ["-sS", "-H", "host: split-v1.default.svc.cluster.local", url, url]);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.stdout.match(/"backend":"split-v1"/g)?.length, 2);
-  const post = await runCommand("curl", ["-sS", "-H", "Expect: 100-continue", "--data-binary", "@-", url], { input: "x".repeat(200_000) });
-  assert.match(post.stdout, /"bodyBytes":200000/);
+  const post = await runCommand("curl", ["-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@-", url], { input: "x".repeat(200_000) });
+  assert.match(post.stdout, /"bodyBytes":200000/, `curl: exit ${post.code} ${post.stderr}`);
   const w = await runCommand("wrk", ["-t1", "-c4", "-d1s", url]);
   assert.equal(w.code, 0, w.stderr);
   assert.doesNotMatch(w.stdout, /Non-2xx/);
-  const h = await runCommand("h2load", ["-n200", "-c2", "-m10", url]);
-  assert.equal(h.code, 0, h.stderr);
-  assert.match(h.stdout, /200 succeeded, 0 failed/);
 }, { timeout: 30_000 });
 
 test("request metrics: reporter=waypoint with Istio's labels, promtool-clean", async () => {
@@ -216,3 +209,14 @@ test("request metrics: reporter=waypoint with Istio's labels, promtool-clean", a
   const problems = (lint.stdout + lint.stderr).split("\n").filter((l) => l.trim() && !/use base unit|should be seconds|seconds/.test(l));
   assert.deepEqual(problems, [], `promtool: ${lint.stdout}${lint.stderr}`);
 }, { timeout: 20_000 });
+
+// One connection on Deno: a Deno node:http2 server whose client sessions close together sometimes
+// aborts inside nghttp2 (denoland/deno#36788) — a bare http2.createServer() under `h2load -c2` does
+// it too, in some runs and not others, so it cannot be an expected failure (docs/waypoint.md).
+test("h2load (h2c, ten streams per connection) works through the waypoint", async () => {
+  const f = await mesh.forwarder("split-v1");
+  const url = `http://${f.address}:${f.port}/h2load`;
+  const h = await runCommand("h2load", ["-n200", runtime === "deno" ? "-c1" : "-c2", "-m10", url], { timeoutMs: 15_000 });
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /200 succeeded, 0 failed/);
+}, { timeout: 30_000 });

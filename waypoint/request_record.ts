@@ -6,6 +6,7 @@ import type { HttpLabels, HttpMetrics } from "../telemetry/http_metrics.ts";
 import type { Logger } from "../telemetry/mod.ts";
 import type { Workload } from "../xds/resources.ts";
 import type { RequestContext } from "./request_context.ts";
+import { sourceWorkload } from "./source_workload.ts";
 
 /** Builds the recorder the request path calls once per request. */
 export function requestRecorder(metrics: HttpMetrics, log: Logger, accessLog: (ctx: RequestContext) => boolean, reportMetrics: (ctx: RequestContext) => boolean = () => true): (ctx: RequestContext) => void {
@@ -40,14 +41,16 @@ export function requestRecorder(metrics: HttpMetrics, log: Logger, accessLog: (c
 
 /** Istio's standard labels for one request. */
 export function requestLabels(ctx: RequestContext): HttpLabels {
-  const source = ctx.state.workloadAt(ctx.source.replace(/^\[?([^\]]*?)\]?:\d+$/, "$1"));
+  const peer = ctx.tunnel.peerIdentity;
+  const source = sourceWorkload(ctx.state, peer, ctx.source, ctx.tunnel.baggage);
   const dst = ctx.endpoint?.workload;
   const backend = ctx.backend?.backend.kind === "service" ? ctx.state.serviceByKey(ctx.backend.backend.service) : undefined;
   const service = backend ?? (ctx.target.key ? ctx.target.service : undefined);
   return {
     reporter: "waypoint",
+    source_workload_namespace: peer.namespace,
     ...workloadLabels("source", source),
-    source_principal: `spiffe://${principalOf(ctx.tunnel.peerIdentity)}`,
+    source_principal: `spiffe://${principalOf(peer)}`,
     destination_service: service?.hostname,
     destination_service_namespace: service?.namespace,
     destination_service_name: service?.name,

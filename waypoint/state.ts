@@ -29,6 +29,7 @@ export class WaypointState {
   readonly #routes = new Map<string, ServiceRoutes>();
   readonly #endpoints = new Map<string, Endpoint[]>();
   readonly #workloadsByAddress = new Map<string, Workload>();
+  readonly #workloadsByName = new Map<string, Workload[]>();
 
   constructor(readonly snapshot: WaypointSnapshot) {
     for (const s of snapshot.services) {
@@ -38,7 +39,11 @@ export class WaypointState {
       for (const vip of s.vips) this.#byVip.set(vip.address, s);
     }
     for (const r of snapshot.routes) this.#routes.set(r.service, r);
-    for (const w of snapshot.workloads) for (const a of w.addresses) this.#workloadsByAddress.set(a, w);
+    for (const w of snapshot.workloads) {
+      for (const a of w.addresses) this.#workloadsByAddress.set(a, w);
+      const name = `${w.namespace}/${w.workloadName || w.name}`;
+      this.#workloadsByName.set(name, [...(this.#workloadsByName.get(name) ?? []), w]);
+    }
   }
 
   /** The Service at `host:port` (a VIP, or a host name); undefined when this waypoint does not know it. */
@@ -66,6 +71,11 @@ export class WaypointState {
   /** The workload at an address (the source of a request), if known. */
   workloadAt(address: string): Workload | undefined {
     return this.#workloadsByAddress.get(address);
+  }
+
+  /** The workloads (pods of one Deployment, say) with this workload name in `namespace`. */
+  workloadsNamed(namespace: string, workloadName: string): readonly Workload[] {
+    return this.#workloadsByName.get(`${namespace}/${workloadName}`) ?? [];
   }
 
   /** Every endpoint of a Service port, healthy or not. */

@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import { type ConnectionPool, formatForwarded } from "../hbone/mod.ts";
 import { spiffeId, type WorkloadCertificate } from "../identity/mod.ts";
 import { runtimeName } from "../runtime/mod.ts";
+import { endInsteadOfReset } from "./graceful_tunnel.ts";
 import type { Endpoint } from "./state.ts";
 
 /** Where an endpoint's ztunnel terminates HBONE. */
@@ -114,7 +115,8 @@ export class UpstreamSessions {
  * Upstream HTTP/1.1 connections are kept alive, except on Deno: there a
  * node:http2 client stream stops delivering writes once it has been read from
  * (docs/waypoint.md), so each request gets its own tunnel (a new CONNECT
- * stream on the pooled TLS connection).
+ * stream on the pooled TLS connection), ended rather than reset when the
+ * response is done (graceful_tunnel.ts).
  */
 const KEEP_UPSTREAM_ALIVE = runtimeName !== "deno";
 
@@ -124,7 +126,7 @@ class TunnelAgent extends http.Agent {
     super({ keepAlive: KEEP_UPSTREAM_ALIVE, maxSockets: 64, maxFreeSockets: 8, scheduling: "lifo" });
   }
   override createConnection(_options: unknown, callback?: (err: Error | null, stream: Duplex) => void): Duplex {
-    this.open().then((stream) => callback!(null, adaptSocket(stream)), (e: Error) => callback!(e, undefined as never));
+    this.open().then((stream) => callback!(null, adaptSocket(KEEP_UPSTREAM_ALIVE ? stream : endInsteadOfReset(stream))), (e: Error) => callback!(e, undefined as never));
     return undefined as never;
   }
 }
