@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startOtlpReceiver } from "../testing/otlp_receiver.ts";
 import {
-  afterAll, loopbackAddress, runCommand, runtime, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
+  afterAll, loopbackAddress, runCommand, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
 
 const ip = { sleep: loopbackAddress(), hello: loopbackAddress(), wp: loopbackAddress() };
@@ -129,14 +129,6 @@ async function curlBatch(pathPrefix: string, n: number, headers: string[] = []):
   return [...r.stdout.matchAll(/(\d{3})\t([\d.]+)\n/g)].map(([, code = "0", s = "0"]) => ({ code: Number(code), seconds: Number(s) }));
 }
 
-// On Deno the waypoint process dies (SIGSEGV, sometimes SIGABRT) inside the runtime's HTTP/2 within a few
-// thousand requests, with tracing at 0 % as well as on: there each upstream request opens its own CONNECT
-// stream (docs/waypoint.md) and those stay open after the response (the destination ztunnel's
-// /debug/connections lists them). It happens on some runs and not others, so it cannot be an expected
-// failure: the 1,000-request cases are not run on Deno, named, as in waypoint_full_mesh_test.ts.
-const DENO_HTTP2_CRASH = "the waypoint on Deno crashes in HTTP/2 under sustained load (a runtime segfault like denoland/deno#36788; its upstream CONNECT streams are left open)";
-const underLoad: typeof test = runtime === "deno" ? (name) => test(`${name} [not run on Deno: ${DENO_HTTP2_CRASH}]`, () => {}) : test;
-
 const serverSpans = (prefix: string) => receiver.spans.filter((s) => s.service === "wp.demo" && s.kind === 2 && String(s.attributes["http.url"]).includes(`${prefix}?`));
 
 test("one request: client → ztunnel → waypoint → ztunnel → server, as linked spans with Envoy's tags", async () => {
@@ -145,16 +137,12 @@ test("one request: client → ztunnel → waypoint → ztunnel → server, as li
   assert.deepEqual(replies.map((r) => r.code), [200]);
   const server = await receiver.waitFor((s) => s.service === "wp.demo" && s.kind === 2 && s.traceId === traceId);
   const client = await receiver.waitFor((s) => s.service === "wp.demo" && s.kind === 3 && s.traceId === traceId);
-  // On Deno the waypoint's upstream tunnel stays open after the response (see DENO_HTTP2_CRASH), so the
-  // destination ztunnel's connection span has not ended, and is not exported, while the test runs.
-  const inbound = runtime === "deno" ? undefined
-    : await receiver.waitFor((s) => s.service === "ztunnel" && s.name === "inbound connection" && s.traceId === traceId && s.attributes["dst.addr"] === `${ip.hello}:8080`);
+  const inbound = await receiver.waitFor((s) => s.service === "ztunnel" && s.name === "inbound connection" && s.traceId === traceId && s.attributes["dst.addr"] === `${ip.hello}:8080`);
   // The source ztunnel's connection: its traceparent rode the CONNECT to the waypoint, which links to it.
   const outbound = await receiver.waitFor((s) => s.service === "ztunnel" && s.name === "outbound connection" && s.attributes["src.workload"] === "demo/sleep");
   assert.equal(server.parentSpanId, clientSpan, "the waypoint continues the caller's trace");
   assert.equal(client.parentSpanId, server.spanId, "an attempt is the server span's child");
-  if (inbound) assert.equal(inbound.parentSpanId, client.spanId, "the destination ztunnel continues the attempt's CONNECT traceparent");
-  else console.log("not checked on Deno: the destination ztunnel's connection span (its tunnel is still open)");
+  assert.equal(inbound.parentSpanId, client.spanId, "the destination ztunnel continues the attempt's CONNECT traceparent");
   assert.equal(seenTraceparent.get("/one?n=1"), `00-${traceId}-${client.spanId}-01`, "the server receives the attempt's span as its parent");
   assert.ok(server.links.some((l) => l.spanId === outbound.spanId && l.traceId === outbound.traceId), "the server span links the source ztunnel's connection span");
   assert.equal(server.name, "hello.demo.svc.cluster.local:80/*");
@@ -174,7 +162,7 @@ test("one request: client → ztunnel → waypoint → ztunnel → server, as li
   assert.equal(client.attributes["http.status_code"], 200);
 }, { timeout: 60_000 });
 
-underLoad("a collector that never answers: requests neither fail nor wait, and the lost spans are counted", async () => {
+test("a collector that never answers: requests neither fail nor wait, and the lost spans are counted", async () => {
   await setTelemetry(0);
   const off = await curlBatch("/dead-off", 1000);
   await setTelemetry(100, "dead");
@@ -198,7 +186,7 @@ underLoad("a collector that never answers: requests neither fail nor wait, and t
   assert.ok(dropped > 0, "ambit_tracing_spans_dropped_total stays 0");
 }, { timeout: 120_000 });
 
-underLoad("sampling from the Telemetry API: 0 %, 100 % and 10 % (± 3) of 1,000 requests each", async () => {
+test("sampling from the Telemetry API: 0 %, 100 % and 10 % (± 3) of 1,000 requests each", async () => {
   const counts: Record<number, number> = {};
   for (const percent of [0, 100, 10]) {
     await setTelemetry(percent);
