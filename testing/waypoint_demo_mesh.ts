@@ -9,17 +9,13 @@ import { startTestControlplane, startXdsMesh } from "./controlplane.ts";
 import { loopbackAddress } from "./loopback.ts";
 import { startProcess } from "./processes.ts";
 import { runtimeCommand } from "./runtime_command.ts";
+import { podYaml, waypointYaml } from "./kube_yaml.ts";
 
 /** The `hello` service's host name. */
 export const DEMO_HOST = "hello.demo.svc.cluster.local";
 
-const pod = (name: string, node: string, address: string, labels: string, sa: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: demo, labels: {${labels}}}
-spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: ${address}}
-`;
+const pod = (name: string, node: string, address: string, labels: string, sa: string) =>
+  `---\n${podYaml({ name, node, ip: address, serviceAccount: sa, labels: Object.fromEntries(labels.split(", ").map((l) => l.split(": ") as [string, string])) })}`;
 
 /**
  * Starts the mesh; `controlplaneArgs` may use `ip.cp`, the controlplane's own second address
@@ -32,16 +28,7 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
-${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${
+${waypointYaml({ name: "wp", address: ip.wp, node: "node-a" })}${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${
     pod("hello-v2", "node-b", ip.v2, "app: hello, version: v2", "hello")}---
 apiVersion: v1
 kind: Service

@@ -18,6 +18,7 @@ import { startOtlpReceiver } from "../testing/otlp_receiver.ts";
 import {
   afterAll, loopbackAddress, runCommand, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
+import { podYaml, waypointYaml } from "../testing/kube_yaml.ts";
 
 const ip = { sleep: loopbackAddress(), hello: loopbackAddress(), wp: loopbackAddress() };
 const receiver = await startOtlpReceiver(loopbackAddress());
@@ -49,28 +50,14 @@ spec:
       team: {literal: {value: payments}}
       caller: {header: {name: x-caller, defaultValue: unknown}}
 `;
-const pod = (name: string, node: string, address: string, labels: string, sa: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: demo, labels: {${labels}}}
-spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: ${address}}
-`;
+const pod = (name: string, node: string, address: string, labels: string, sa: string) =>
+  `---\n${podYaml({ name, node, ip: address, serviceAccount: sa, labels: Object.fromEntries(labels.split(", ").map((l) => l.split(": ") as [string, string])) })}`;
 const meshYaml = `
 apiVersion: v1
 kind: Namespace
 metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
-${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello", "node-b", ip.hello, "app: hello", "hello")}---
+${waypointYaml({ name: "wp", address: ip.wp, node: "node-a" })}${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello", "node-b", ip.hello, "app: hello", "hello")}---
 apiVersion: v1
 kind: Service
 metadata: {name: hello, namespace: demo, labels: {istio.io/use-waypoint: wp}}

@@ -13,6 +13,7 @@ import { ALL_TYPE_URLS, SERVICE_ROUTES_TYPE_URL, TYPE_URLS, type TypeUrl, WAYPOI
 import type { Workload } from "../xds/resources.ts";
 import type { ServiceRoutes } from "../xds/waypoint_resources.ts";
 import { afterAll, loopbackAddress, startTestControlplane, test } from "../testing/mod.ts";
+import { waypointYaml } from "../testing/kube_yaml.ts";
 
 const ip = { wp: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), other: loopbackAddress() };
 const meshYaml = (weights: [number, number]) => `
@@ -24,17 +25,7 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: elsewhere, labels: {istio.io/dataplane-mode: ambient}}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
----
-apiVersion: v1
+${waypointYaml({ name: "wp", address: ip.wp, node: "node-a" })}apiVersion: v1
 kind: Service
 metadata: {name: hello, namespace: demo, labels: {istio.io/use-waypoint: wp}}
 spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}

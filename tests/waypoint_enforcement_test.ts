@@ -12,6 +12,7 @@ import { ConnectionPool, HboneStatusError } from "../hbone/mod.ts";
 import { createCertificateRequest, spiffeId, type WorkloadCertificate } from "../identity/mod.ts";
 import { Http2Client } from "../runtime/mod.ts";
 import { afterAll, loopbackAddress, runCommand, socksUrl, startTestControlplane, startXdsMesh, test } from "../testing/mod.ts";
+import { waypointYaml } from "../testing/kube_yaml.ts";
 
 const ip = { sleep: loopbackAddress(), hello: loopbackAddress(), plain: loopbackAddress(), wp: loopbackAddress() };
 const yaml = (policy = "") => `
@@ -19,17 +20,7 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
----
-apiVersion: v1
+${waypointYaml({ name: "wp", address: ip.wp, node: "node-a" })}apiVersion: v1
 kind: Pod
 metadata: {name: sleep, namespace: demo, labels: {app: sleep}}
 spec: {nodeName: node-a, serviceAccountName: sleep, containers: [{name: sleep, image: curl}]}

@@ -12,6 +12,7 @@ import { curlBatch as curlThrough, startMeshWaypoint } from "../testing/mesh_way
 import {
   afterAll, loopbackAddress, repoRoot, runCommand, runtimeCommand, socksUrl, startProcess, startTestControlplane, startXdsMesh, test,
 } from "../testing/mod.ts";
+import { podYaml, waypointYaml } from "../testing/kube_yaml.ts";
 
 const ip = { sleep: loopbackAddress(), v1: loopbackAddress(), v2: loopbackAddress(), wp: loopbackAddress() };
 const route = (w1: number, w2: number) => `
@@ -25,13 +26,8 @@ spec:
     backendRefs: [{name: hello-v2, port: 80}]
   - backendRefs: [{name: hello-v1, port: 80, weight: ${w1}}, {name: hello-v2, port: 80, weight: ${w2}}]
 `;
-const pod = (name: string, node: string, address: string, labels: string, sa: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: demo, labels: {${labels}}}
-spec: {nodeName: ${node}, serviceAccountName: ${sa}, containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: ${address}}
-`;
+const pod = (name: string, node: string, address: string, labels: string, sa: string) =>
+  `---\n${podYaml({ name, node, ip: address, serviceAccount: sa, labels: Object.fromEntries(labels.split(", ").map((l) => l.split(": ") as [string, string])) })}`;
 const svc = (name: string, selector: string, labels = "{}") => `---
 apiVersion: v1
 kind: Service
@@ -43,16 +39,7 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: demo, labels: {istio.io/dataplane-mode: ambient}}
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: wp, namespace: demo}
-spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: wp-1, namespace: demo, labels: {gateway.networking.k8s.io/gateway-name: wp, ambit.dev/node: node-a}}
-spec: {address: ${ip.wp}, serviceAccount: wp}
-${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${pod("hello-v2", "node-b", ip.v2, "app: hello, version: v2", "hello")}${
+${waypointYaml({ name: "wp", address: ip.wp, node: "node-a" })}${pod("sleep", "node-a", ip.sleep, "app: sleep", "sleep")}${pod("hello-v1", "node-b", ip.v1, "app: hello, version: v1", "hello")}${pod("hello-v2", "node-b", ip.v2, "app: hello, version: v2", "hello")}${
   svc("hello", "app: hello", "{istio.io/use-waypoint: wp}")}${svc("hello-v1", "app: hello, version: v1")}${svc("hello-v2", "app: hello, version: v2")}---
 ${route(90, 10)}`;
 
