@@ -3,57 +3,44 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { FlagError, flagsHelp, type OptionSpec, parseFlags } from "../config/flags.ts";
+import { PROXY_OPTIONS, PROXY_SCHEMA } from "../config/proxy_options.ts";
 
 /** Every waypoint option, documented where it is defined. */
 export const WAYPOINT_OPTIONS = {
+  ...PROXY_OPTIONS,
   gateway: { flag: "gateway", env: "AMBIT_WAYPOINT_GATEWAY", kind: "string", help: "the waypoint Gateway this process serves, namespace/name (its identity is spiffe://<td>/ns/<ns>/sa/<name>)" },
   address: { flag: "address", env: "AMBIT_WAYPOINT_ADDRESS", kind: "string", default: "127.0.0.1", help: "the waypoint's own address: HBONE, metrics and readiness listen here" },
   localConfig: { flag: "local-config", env: "AMBIT_WAYPOINT_LOCAL_CONFIG", kind: "string", help: "YAML/JSON file holding a WaypointSnapshot (services, workloads, routes); reloaded on change and SIGHUP" },
   controlplane: { flag: "controlplane", env: "AMBIT_CONTROLPLANE", kind: "string", help: "controlplane URL (https://ip:15012, or http:// for a loopback dev endpoint): routes over delta xDS, the certificate by CSR" },
   token: { flag: "token", env: "AMBIT_WAYPOINT_TOKEN", kind: "string", help: "this waypoint's token (issued by the controlplane), sent as a bearer token to an https controlplane" },
-  controlplaneCa: { flag: "controlplane-ca", env: "AMBIT_CONTROLPLANE_CA", kind: "string", help: "PEM file with the root that signed the controlplane's certificate" },
   caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", default: ".ambit/ca", help: "dev CA directory (with --local-config; shared with the ztunnels of this machine)" },
-  trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
-  clusterDomain: { flag: "cluster-domain", env: "CLUSTER_DOMAIN", kind: "string", default: "cluster.local", help: "DNS suffix of service host names (name.ns.svc.<domain>)" },
   certTtl: { flag: "cert-ttl", env: "AMBIT_CERT_TTL", kind: "number", default: 86400, help: "requested certificate lifetime, seconds (renewed at half life)" },
   hbonePort: { flag: "hbone-port", env: "AMBIT_HBONE_PORT", kind: "number", default: 15008, help: "HBONE port the waypoint terminates tunnels on" },
-  adminPort: { flag: "admin-port", env: "AMBIT_ADMIN_PORT", kind: "number", default: 15000, help: "admin API port (loopback only)" },
-  metricsPort: { flag: "metrics-port", env: "AMBIT_METRICS_PORT", kind: "number", default: 15020, help: "Prometheus metrics port" },
-  readinessPort: { flag: "readiness-port", env: "AMBIT_READINESS_PORT", kind: "number", default: 15021, help: "readiness port (/healthz/ready)" },
   loadBalancing: { flag: "load-balancing", env: "AMBIT_WAYPOINT_LB", kind: "string", default: "least-request", help: "endpoint choice: round-robin or least-request (power of two choices)" },
   maxHeaderBytes: { flag: "max-header-bytes", env: "AMBIT_WAYPOINT_MAX_HEADER_BYTES", kind: "number", default: 16384, help: "largest HTTP/1.1 request head accepted (431 past it)" },
   idleTimeoutMs: { flag: "idle-timeout-ms", env: "AMBIT_WAYPOINT_IDLE_TIMEOUT_MS", kind: "number", default: 300000, help: "an idle downstream connection is closed after this long" },
   drainSeconds: { flag: "drain-seconds", env: "TERMINATION_GRACE_PERIOD_SECONDS", kind: "number", default: 30, help: "on SIGTERM, how long open requests may finish" },
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream HBONE connect and TLS handshake deadline" },
   accessLog: { flag: "access-log", env: "AMBIT_WAYPOINT_ACCESS_LOG", kind: "boolean", default: true, help: "one access-log line per request (--no-access-log to turn off)" },
-  logLevel: { flag: "log-level", env: "LOG_LEVEL", kind: "string", default: "info", help: "debug, info, warn or error (changeable at run time: POST /logging?level=)" },
-  logFormat: { flag: "log-format", env: "LOG_FORMAT", kind: "string", default: "text", help: "text (key=value) or json" },
 } as const satisfies Record<string, OptionSpec>;
 
 const port = z.number().int().min(0).max(65535);
 const schema = z.object({
+  ...PROXY_SCHEMA,
   gateway: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be namespace/name").optional(),
   address: z.string().refine((a) => isIP(a) !== 0, "must be an IP address"),
   localConfig: z.string().optional(),
   controlplane: z.string().regex(/^https?:\/\/[^/]+$/, "must be http(s)://host:port").optional(),
   token: z.string().optional(),
-  controlplaneCa: z.string().optional(),
   caDir: z.string().min(1),
-  trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
-  clusterDomain: z.string().min(1),
   certTtl: z.number().int().min(10),
   hbonePort: port,
-  adminPort: port,
-  metricsPort: port,
-  readinessPort: port,
   loadBalancing: z.enum(["round-robin", "least-request"]),
   maxHeaderBytes: z.number().int().min(1024).max(1 << 20),
   idleTimeoutMs: z.number().int().min(1),
   drainSeconds: z.number().min(0),
   connectTimeoutMs: z.number().int().min(1),
   accessLog: z.boolean(),
-  logLevel: z.enum(["debug", "info", "warn", "error"]),
-  logFormat: z.enum(["text", "json"]),
 });
 
 /** Validated waypoint settings. */

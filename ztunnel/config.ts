@@ -4,24 +4,20 @@ import { isIP } from "node:net";
 import * as os from "node:os";
 import { z } from "zod";
 import { FlagError, flagsHelp, type OptionSpec, parseFlags } from "../config/flags.ts";
+import { PROXY_OPTIONS, PROXY_SCHEMA } from "../config/proxy_options.ts";
 import { DEFAULT_MAX_TTL_SECONDS as MAX_CERT_TTL_SECONDS } from "../identity/mod.ts";
 
 /** Every ztunnel option, documented where it is defined. */
 export const ZTUNNEL_OPTIONS = {
+  ...PROXY_OPTIONS,
   node: { flag: "node", env: "NODE_NAME", kind: "string", help: "this node's name; workloads with this `node` are served here (default: host name)" },
   address: { flag: "address", env: "ZTUNNEL_ADDRESS", kind: "string", default: "127.0.0.1", help: "the node's own address: admin, metrics and readiness listen here" },
   localConfig: { flag: "local-config", env: "LOCAL_XDS_PATH", kind: "string", help: "istio/ztunnel local config file (workloads, services, policies); reloaded on change and SIGHUP" },
   controlplane: { flag: "controlplane", env: "AMBIT_CONTROLPLANE", kind: "string", help: "controlplane URL (https://ip:15012, or http:// for a loopback dev endpoint): state over delta xDS, certificates by CSR; several comma-separated for HA replicas (one at a time, failing over in turn: docs/ha.md)" },
   joinToken: { flag: "join-token", env: "AMBIT_JOIN_TOKEN", kind: "string", help: "this node's join token (from `ambit node token create`), exchanged for a node certificate" },
   joinTokenFile: { flag: "join-token-file", env: "AMBIT_JOIN_TOKEN_FILE", kind: "string", help: "a file holding the join credential, read at every join: a join token, or in Kubernetes mode the node's projected ServiceAccount token (docs/kubernetes.md)" },
-  controlplaneCa: { flag: "controlplane-ca", env: "AMBIT_CONTROLPLANE_CA", kind: "string", help: "PEM file with the root that signed the controlplane's certificate" },
   caDir: { flag: "ca-dir", env: "AMBIT_CA_DIR", kind: "string", default: ".ambit/ca", help: "dev CA directory shared by the ztunnels of one machine (root created on first use)" },
-  trustDomain: { flag: "trust-domain", env: "TRUST_DOMAIN", kind: "string", default: "cluster.local", help: "SPIFFE trust domain" },
-  clusterDomain: { flag: "cluster-domain", env: "CLUSTER_DOMAIN", kind: "string", default: "cluster.local", help: "DNS suffix of service host names (name.ns.svc.<domain>)" },
   certTtl: { flag: "cert-ttl", env: "AMBIT_CERT_TTL", kind: "number", default: 86400, help: "requested workload certificate lifetime, seconds (renewed at half life; at most 90 days)" },
-  adminPort: { flag: "admin-port", env: "AMBIT_ADMIN_PORT", kind: "number", default: 15000, help: "admin API port (loopback only)" },
-  metricsPort: { flag: "metrics-port", env: "AMBIT_METRICS_PORT", kind: "number", default: 15020, help: "Prometheus metrics port" },
-  readinessPort: { flag: "readiness-port", env: "AMBIT_READINESS_PORT", kind: "number", default: 15021, help: "readiness port (/healthz/ready)" },
   hbonePort: { flag: "hbone-port", env: "AMBIT_HBONE_PORT", kind: "number", default: 15008, help: "inbound HBONE port on each workload address" },
   plaintextPort: { flag: "plaintext-port", env: "AMBIT_PLAINTEXT_PORT", kind: "number", default: 15006, help: "inbound plaintext port on each workload address (PeerAuthentication decides)" },
   socksCredentialsDir: { flag: "socks-credentials-dir", env: "AMBIT_SOCKS_CREDENTIALS_DIR", kind: "string", default: ".ambit/socks", help: "where each local workload's SOCKS5 credentials file is written (<dir>/<namespace>/<name>, mode 0600; docs/security.md)" },
@@ -37,25 +33,18 @@ export const ZTUNNEL_OPTIONS = {
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream connect and TLS handshake deadline" },
   tracingEndpoint: { flag: "tracing-endpoint", env: "AMBIT_TRACING_ENDPOINT", kind: "string", default: "", help: "OTLP/HTTP protobuf URL (http://host:port/v1/traces) for connection spans; empty: none (the CONNECT still carries a traceparent)" },
   tracingSampling: { flag: "tracing-sampling", env: "AMBIT_TRACING_SAMPLING", kind: "number", default: 1, help: "percentage of outbound connections traced (inbound ones follow the caller's traceparent)" },
-  logLevel: { flag: "log-level", env: "LOG_LEVEL", kind: "string", default: "info", help: "debug, info, warn or error (changeable at run time: POST /logging?level=)" },
-  logFormat: { flag: "log-format", env: "LOG_FORMAT", kind: "string", default: "text", help: "text (key=value) or json" },
 } as const satisfies Record<string, OptionSpec>;
 
 const schema = z.object({
+  ...PROXY_SCHEMA,
   node: z.string().min(1),
   address: z.string().refine((a) => isIP(a) !== 0, "must be an IP address"),
   localConfig: z.string().optional(),
   controlplane: z.string().regex(/^https?:\/\/[^/,]+(,https?:\/\/[^/,]+)*$/, "must be http(s)://host:port, or several comma-separated (HA replicas)").optional(),
   joinToken: z.string().optional(),
   joinTokenFile: z.string().optional(),
-  controlplaneCa: z.string().optional(),
   caDir: z.string().min(1),
-  trustDomain: z.string().regex(/^[a-z0-9._-]+$/, "must be a valid trust domain"),
-  clusterDomain: z.string().min(1),
   certTtl: z.number().int().min(10).max(MAX_CERT_TTL_SECONDS, "must be at most 90 days (7776000 seconds)"),
-  adminPort: z.number().int().min(0).max(65535),
-  metricsPort: z.number().int().min(0).max(65535),
-  readinessPort: z.number().int().min(0).max(65535),
   hbonePort: z.number().int().min(1).max(65535),
   socksCredentialsDir: z.string().min(1),
   socksPort: z.number().int().min(1).max(65535),
@@ -71,8 +60,6 @@ const schema = z.object({
   connectTimeoutMs: z.number().int().min(1),
   tracingEndpoint: z.string().regex(/^(https?:\/\/[^/\s]+\/\S*)?$/, "must be an http(s) URL with a path, e.g. http://127.0.0.1:4318/v1/traces"),
   tracingSampling: z.number().min(0).max(100),
-  logLevel: z.enum(["debug", "info", "warn", "error"]),
-  logFormat: z.enum(["text", "json"]),
 });
 
 /** Validated ztunnel settings. */
