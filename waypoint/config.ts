@@ -7,7 +7,6 @@ import { PROXY_OPTIONS, PROXY_SCHEMA } from "../config/proxy_options.ts";
 
 /** Every waypoint option, documented where it is defined. */
 export const WAYPOINT_OPTIONS = {
-  ...PROXY_OPTIONS,
   gateway: { flag: "gateway", env: "AMBIT_WAYPOINT_GATEWAY", kind: "string", help: "the waypoint Gateway this process serves, namespace/name (its identity is spiffe://<td>/ns/<ns>/sa/<name>)" },
   address: { flag: "address", env: "AMBIT_WAYPOINT_ADDRESS", kind: "string", default: "127.0.0.1", help: "the waypoint's own address: HBONE, metrics and readiness listen here" },
   localConfig: { flag: "local-config", env: "AMBIT_WAYPOINT_LOCAL_CONFIG", kind: "string", help: "YAML/JSON file holding a WaypointSnapshot (services, workloads, routes); reloaded on change and SIGHUP" },
@@ -22,6 +21,7 @@ export const WAYPOINT_OPTIONS = {
   drainSeconds: { flag: "drain-seconds", env: "TERMINATION_GRACE_PERIOD_SECONDS", kind: "number", default: 30, help: "on SIGTERM, how long open requests may finish" },
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream HBONE connect and TLS handshake deadline" },
   accessLog: { flag: "access-log", env: "AMBIT_WAYPOINT_ACCESS_LOG", kind: "boolean", default: true, help: "one access-log line per request (--no-access-log to turn off)" },
+  ...PROXY_OPTIONS,
 } as const satisfies Record<string, OptionSpec>;
 
 const port = z.number().int().min(0).max(65535);

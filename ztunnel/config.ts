@@ -9,7 +9,6 @@ import { DEFAULT_MAX_TTL_SECONDS as MAX_CERT_TTL_SECONDS } from "../identity/mod
 
 /** Every ztunnel option, documented where it is defined. */
 export const ZTUNNEL_OPTIONS = {
-  ...PROXY_OPTIONS,
   node: { flag: "node", env: "NODE_NAME", kind: "string", help: "this node's name; workloads with this `node` are served here (default: host name)" },
   address: { flag: "address", env: "ZTUNNEL_ADDRESS", kind: "string", default: "127.0.0.1", help: "the node's own address: admin, metrics and readiness listen here" },
   localConfig: { flag: "local-config", env: "LOCAL_XDS_PATH", kind: "string", help: "istio/ztunnel local config file (workloads, services, policies); reloaded on change and SIGHUP" },
@@ -33,6 +32,7 @@ export const ZTUNNEL_OPTIONS = {
   connectTimeoutMs: { flag: "connect-timeout-ms", env: "AMBIT_CONNECT_TIMEOUT_MS", kind: "number", default: 10000, help: "upstream connect and TLS handshake deadline" },
   tracingEndpoint: { flag: "tracing-endpoint", env: "AMBIT_TRACING_ENDPOINT", kind: "string", default: "", help: "OTLP/HTTP protobuf URL (http://host:port/v1/traces) for connection spans; empty: none (the CONNECT still carries a traceparent)" },
   tracingSampling: { flag: "tracing-sampling", env: "AMBIT_TRACING_SAMPLING", kind: "number", default: 1, help: "percentage of outbound connections traced (inbound ones follow the caller's traceparent)" },
+  ...PROXY_OPTIONS,
 } as const satisfies Record<string, OptionSpec>;
 
 const schema = z.object({
