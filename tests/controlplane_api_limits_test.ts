@@ -105,7 +105,8 @@ test("a silent partition is noticed on both sides within seconds: the node says 
   const node = mesh.nodes["node-a"]!;
   const readiness = () => fetch(`http://${node.address}:15021/healthz/ready`).then((r) => r.text());
   assert.equal(await readiness(), "ready\n");
-  const proxies = async () => (await cp.admin.json<{ proxies: { node: { nodeName: string }; connected: boolean }[] }>("GET", "/api/v1/proxy-status", undefined, { authorization: `Bearer ${adminToken}` })).proxies;
+  let lastProxies: unknown;
+  const proxies = async () => (lastProxies = (await cp.admin.json<{ proxies: { node: { nodeName: string }; connected: boolean }[] }>("GET", "/api/v1/proxy-status", undefined, { authorization: `Bearer ${adminToken}` })).proxies) as { node: { nodeName: string }; connected: boolean }[];
   const until = async (what: string, f: () => Promise<boolean>, ms: number) => {
     const start = Date.now();
     while (!(await f().catch(() => false))) {
@@ -130,5 +131,6 @@ test("a silent partition is noticed on both sides within seconds: the node says 
   } finally {
     node.proc.kill("SIGCONT");
   }
-  await until("node reconnected", async () => (await proxies()).some((p) => p.node.nodeName === "node-a" && p.connected), 15_000);
+  await until("node reconnected", async () => (await proxies()).some((p) => p.node.nodeName === "node-a" && p.connected), 15_000)
+    .catch((e) => { throw new Error(`${e.message}; proxy-status and node-a's last lines:\n${JSON.stringify(lastProxies)}\n${node.proc.lines.slice(-25).join("\n")}\ncontrolplane:\n${cp.proc.lines.slice(-15).join("\n")}`); });
 });

@@ -220,7 +220,8 @@ export class DeltaXdsClient {
           got = true;
           const response = JSON.parse(line) as DeltaResponse;
           this.options.observer?.message?.(response.typeUrl, Buffer.byteLength(line));
-          await this.#onResponse(response);
+          // The ACK is a request on the same connection: if it dies meanwhile, the silence must end this wait too.
+          await Promise.race([this.#onResponse(response), dead]);
         }
         if (this.#stopped) break;
       }
