@@ -35,11 +35,14 @@ export interface HttpEchoServer {
 /**
  * Starts an echo backend. Special paths: `/status/<code>` answers that code;
  * `/delay/<ms>` waits first; `/stream/<n>` sends n KiB in 1 KiB chunks;
- * `x-echo-set-<name>` request headers become response headers.
+ * `/reset` drops the connection (HTTP/1.1) or resets the stream (h2c) as soon
+ * as the head has arrived, mid-body; `x-echo-set-<name>` request headers become
+ * response headers.
  */
 export function startHttpEcho(name: string, address: string, port = 0): Promise<HttpEchoServer> {
   const seen: EchoedRequest[] = [];
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    if (req.url === "/reset") return void ("stream" in req ? req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR) : req.socket.destroy());
     let bodyBytes = 0;
     const digest = crypto.createHash("sha256");
     req.on("data", (c: Buffer) => {
