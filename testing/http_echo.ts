@@ -108,7 +108,7 @@ export function startHttpEcho(name: string, address: string, port = 0): Promise<
  * parser "consume" path), so bytes that arrive next can reach the parser
  * before the unshifted ones, which are only replayed on a later tick — about
  * one request in five with a body over 16 KB then read body bytes as its head
- * and answered 400 (Node and Bun keep the order; tmp-free repro in
+ * and answered 400 (Node and Bun keep the order; a repro without Ambit code in
  * docs/waypoint.md). Here the bytes read so far go to the server's own 'data'
  * listener in the same turn it takes the socket, before any later read.
  */
