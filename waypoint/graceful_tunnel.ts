@@ -9,10 +9,16 @@
 // half-closed (END_STREAM) and left to close when the endpoint's side ends;
 // only a tunnel destroyed with an error, or one the endpoint has not ended
 // within `graceMs`, is reset.
+//
+// Once node:http has let go of a tunnel (here, or between its request's end
+// and its destroy) it no longer listens for the tunnel's errors; a reset
+// arriving then must not be an 'error' event with no listener, which would end
+// the waypoint. The response it belonged to is complete, so it is dropped.
 import type { Duplex } from "node:stream";
 
 /** Makes `destroy()` without an error end `tunnel` gracefully. */
 export function endInsteadOfReset(tunnel: Duplex, graceMs = 10_000): Duplex {
+  tunnel.on("error", () => {});
   const destroy = tunnel.destroy.bind(tunnel);
   let ending = false;
   tunnel.destroy = (error?: Error) => {

@@ -46,7 +46,10 @@ function startH1(sessions: UpstreamSessions, endpoint: Endpoint, head: UpstreamH
   const response = new Promise<UpstreamResponse>((resolve, reject) => {
     req.once("response", (res: http.IncomingMessage) =>
       resolve({ status: res.statusCode ?? 502, headers: res.headers, body: res, trailers: () => res.trailers as Record<string, string> }));
-    req.once("error", reject);
+    // `on`, not `once`: node:http can fail a request twice — "socket hang up" when the endpoint
+    // drops the connection mid-body, then the tunnel's reset — and a second 'error' event
+    // with no listener would throw out of the HTTP client and end the waypoint.
+    req.on("error", reject);
   });
   response.catch(() => {});
   return { body: req, response, abort: () => req.destroy() };
