@@ -36,7 +36,7 @@ for (const draining of ["node-a", "node-b"]) {
     const mesh = await startMesh(["node-a", "node-b"], config, ["--drain-seconds", "20"]);
     try {
     const r = await socksConnect({ address: ip.sleep, port: 15080 }, "sink.default.svc.cluster.local", 9000);
-    assert.ok(r.ok);
+    assert.ok(r.ok, `refused (${JSON.stringify(r)}); node-a:\n${mesh.nodes["node-a"]!.proc.lines.slice(-12).join("\n")}\nnode-b:\n${mesh.nodes["node-b"]!.proc.lines.slice(-12).join("\n")}`);
     const socket = r.socket;
     const reply = new Promise<string>((resolve) => {
       let text = "";
