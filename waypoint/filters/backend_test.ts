@@ -21,13 +21,16 @@ test("pickBackend: each backend gets weight/sum; weight 0 gets nothing; all zero
     ["three-way 1/1/2, draw 0.6", [b("a", 1), b("b", 1), b("c", 2)], 0.6, "c"],
     ["three-way 1/1/2, draw 0.3", [b("a", 1), b("b", 1), b("c", 2)], 0.3, "b"],
   ];
-  for (const [label, backends, draw, want] of cases) assert.equal(name(pickBackend(backends, () => draw)), want, label);
+  for (const [label, backends, draw, want] of cases) assert.equal(name(pickBackend(backends, new WeakMap(), () => draw)), want, label);
 });
 
-test("pickBackend: 10,000 draws land on 70/30 within 2 %", () => {
-  let s = 1;
-  const random = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-  let a = 0;
-  for (let i = 0; i < 10_000; i++) if (name(pickBackend([b("a", 70), b("b", 30)], random)) === "a") a++;
-  assert.ok(Math.abs(a / 10_000 - 0.7) < 0.02, `a got ${a}`);
+test("pickBackend: 1,000 picks at 90/10 are exactly 900/100, one deal per rule", () => {
+  const deals = new WeakMap();
+  const rule = [b("a", 90), b("b", 10)], other = [b("c", 50), b("d", 50)];
+  let a = 0, c = 0;
+  for (let i = 0; i < 1000; i++) {
+    if (name(pickBackend(rule, deals, Math.random)) === "a") a++;
+    if (name(pickBackend(other, deals, Math.random)) === "c") c++;
+  }
+  assert.deepEqual([a, c], [900, 500]);
 });
