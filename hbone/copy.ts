@@ -21,7 +21,12 @@ export interface ByteCounts {
 /**
  * Copies bytes both ways until both sides are done. A FIN (or END_STREAM) on
  * one side becomes a FIN on the other, so half-closed protocols keep working;
- * an abrupt close or reset on one side resets the other. The running totals go
+ * an abrupt close or reset on one side resets the other. A side that closes
+ * cleanly while the other has not ended closes the other too once its writes
+ * are out: what the other still sends has nowhere to go. (Deno's node:http2
+ * can report a tunnel stream finished and closed, RST_STREAM(NO_ERROR), before
+ * the app has ended its side; an app that then never closes held the
+ * connection — and its record and span — open for good.) The running totals go
  * into `counts` (one add per chunk, as before), so metrics can read them live.
  */
 export function copyBidirectional(downstream: Duplex, upstream: Duplex, counts: ByteCounts = { sent: 0, received: 0 }): Promise<CopyResult> {
@@ -32,6 +37,7 @@ export function copyBidirectional(downstream: Duplex, upstream: Duplex, counts: 
     upstream.on("data", (c: Buffer) => void (counts.received += c.length));
     const onClose = (self: Duplex, other: Duplex) => () => {
       if (!cleanlyDone(self)) abort(other);
+      else if (!other.readableEnded) closeOnceFlushed(other);
       if (++closed === 2) resolve({ sent: counts.sent, received: counts.received, error });
     };
     const onError = (other: Duplex) => (e: Error) => {
@@ -51,6 +57,12 @@ function cleanlyDone(s: Duplex): boolean {
   const rst = (s as { rstCode?: number }).rstCode;
   if (rst !== undefined && rst !== h2.NGHTTP2_NO_ERROR) return false;
   return s.readableEnded && s.writableFinished;
+}
+
+function closeOnceFlushed(s: Duplex): void {
+  if (s.destroyed) return;
+  if (s.writableFinished) s.destroy();
+  else s.once("finish", () => s.destroy());
 }
 
 /** Resets a stream: RST_STREAM for HTTP/2, a TCP RST for sockets where the runtime offers it. */

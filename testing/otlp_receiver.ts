@@ -106,7 +106,8 @@ export async function startOtlpReceiver(address: string): Promise<OtlpReceiver> 
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching span within ${timeoutMs} ms (${spans.length} received)`));
+          const got = spans.map((s) => `${s.service} ${JSON.stringify(s.name)} kind ${s.kind} trace ${s.traceId.slice(0, 8)}`).join("; ");
+          reject(new Error(`no matching span within ${timeoutMs} ms (${spans.length} received: ${got})`));
         }, timeoutMs);
         if (!check()) waiters.add(check);
       }),
