@@ -113,7 +113,10 @@ export async function bench(): Promise<string> {
     }
     t = performance.now();
     const runs = clients.map((c) => c.run());
-    await until("the initial sync of every client", 90_000, async () => clients.every((c) => c.synced));
+    await until("the initial sync of every client", 90_000, async () => clients.every((c) => c.synced))
+      .catch((e: Error) => {
+        throw new Error(`${e.message}: ${clients.filter((c) => c.synced).length} of ${NODES} synced; first problems: ${problems.slice(0, 5).join("; ") || "none"}`);
+      });
     const syncMs = performance.now() - t;
     await until("every stream to ACK its initial responses", 30_000, async () => {
       const s = await proxyStatus();
@@ -284,7 +287,8 @@ async function startControlplane(): Promise<TestControlplane> {
   }
   const saved = process.env.BUN_OPTIONS;
   process.env.BUN_OPTIONS = [saved, ...options].filter(Boolean).join(" ");
-  const starting = startTestControlplane(); // spawns synchronously, before its first await
+  // 100 nodes from one loopback address: past the per-peer default of 64 (docs/controlplane.md).
+  const starting = startTestControlplane(["--max-connections-per-peer", String(2 * NODES)]); // spawns synchronously, before its first await
   if (saved === undefined) delete process.env.BUN_OPTIONS;
   else process.env.BUN_OPTIONS = saved;
   return starting;

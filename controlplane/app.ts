@@ -148,6 +148,7 @@ export async function startControlplane(config: ControlplaneConfig, options: { l
     fetch: (req, env) => app.fetch(req, env),
     admit,
     pingIntervalMs: config.xdsKeepalive * 1000,
+    maxConnectionsPerPeer: config.maxConnectionsPerPeer,
     tls: { cert: joinPem(serving.chainPem), key: request.key.privateKeyPem, ca: joinPem(ca.trustBundlePem) },
   }));
   const url = `https://${config.listen.replace(/:\d+$/, `:${listeners[0]!.port}`)}`;

@@ -101,6 +101,30 @@ else test(streamLimits, async () => {
   again.destroy();
 });
 
+const raisedLimit = "--max-connections-per-peer 3 (nodes behind one NAT address): a fourth connection is closed, three are served";
+if (runtime === "deno") test(`${raisedLimit} [not run on Deno: denoland/deno#36788 crashes the test process]`, () => {});
+else test(raisedLimit, async () => {
+  const natted = await startTestControlplane(["--max-connections-per-peer", "3"]);
+  const ca = fs.readFileSync(natted.rootCertFile, "utf8");
+  try {
+    const sessions = await Promise.all([1, 2, 3].map(() => new Promise<http2.ClientHttp2Session>((resolve, reject) => {
+      const s = http2.connect(natted.url, { ca, checkServerIdentity: () => undefined } as http2.SecureClientSessionOptions);
+      s.once("connect", () => resolve(s));
+      s.once("error", reject);
+    })));
+    const statuses = await Promise.all(sessions.map((s) => new Promise<number>((resolve) => {
+      s.request({ ":method": "GET", ":path": "/healthz/ready" }).once("response", (h) => resolve(Number(h[":status"]))).resume();
+    })));
+    assert.deepEqual(statuses, [200, 200, 200]);
+    const extra = http2.connect(natted.url, { ca, checkServerIdentity: () => undefined } as http2.SecureClientSessionOptions);
+    extra.on("error", () => {});
+    await new Promise<void>((r) => extra.once("close", () => r()));
+    for (const s of sessions) s.destroy();
+  } finally {
+    await natted.kill();
+  }
+});
+
 test("a silent partition is noticed on both sides within seconds: the node says it is not synced, proxy-status says disconnected", async () => {
   const node = mesh.nodes["node-a"]!;
   const readiness = () => fetch(`http://${node.address}:15021/healthz/ready`).then((r) => r.text());
