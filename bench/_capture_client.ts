@@ -15,7 +15,8 @@ const OPENS = 300;
 
 async function open(port: number): Promise<net.Socket> {
   if (mode === "captured") return tcpConnect(sinkHost, port);
-  const r = await socksConnect({ address: socksHost, port: 15080 }, sinkHost, port);
+  const auth = { username: process.env.AMBIT_BENCH_SOCKS_USER ?? "", password: process.env.AMBIT_BENCH_SOCKS_PASSWORD ?? "" };
+  const r = await socksConnect({ address: socksHost, port: 15080, auth }, sinkHost, port);
   if (!r.ok) throw new Error(`SOCKS5 refused: ${r.reply}`);
   r.socket.setNoDelay(true);
   return r.socket;

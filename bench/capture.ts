@@ -4,7 +4,7 @@
 // (nftables → 15001 → original destination → outbound), once as an uncaptured
 // user through the workload's SOCKS5 listener. Needs root (network namespaces);
 // rounds alternate so load from elsewhere on the machine hits both alike.
-import { CLIENT_UID, createCaptureMesh, netnsUnavailable, repoRoot, UNCAPTURED_UID } from "../testing/mod.ts";
+import { CLIENT_UID, createCaptureMesh, netnsUnavailable, repoRoot, socksCredentialsAt, UNCAPTURED_UID } from "../testing/mod.ts";
 import { markdownTable } from "./_measure.ts";
 
 const SINK_PORT = 8080;
@@ -30,10 +30,13 @@ export async function bench(): Promise<string> {
     await mesh.ztunnel(b, "node-b");
     await mesh.cli(a, ["capture", "install"]);
     await mesh.cli(b, ["capture", "install"]);
+    // The SOCKS5 client speaks as the client workload: with the credentials its ztunnel wrote for it (docs/security.md).
+    const credentials = socksCredentialsAt({ address: mesh.ip.client, port: 15080 });
+    if (!credentials) throw new Error(`node-a wrote no SOCKS5 credentials for ${mesh.ip.client}`);
     const run = async (mode: "captured" | "socks"): Promise<Reading> => {
       const uid = mode === "captured" ? CLIENT_UID : UNCAPTURED_UID;
       const r = await mesh.runAs(a, uid, "env", [
-        "HOME=/tmp", "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", process.execPath, "run", `${repoRoot}/bench/_capture_client.ts`,
+        "HOME=/tmp", `AMBIT_BENCH_SOCKS_USER=${credentials.username}`, `AMBIT_BENCH_SOCKS_PASSWORD=${credentials.password}`, "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", process.execPath, "run", `${repoRoot}/bench/_capture_client.ts`,
         mode, mesh.ip.hello, String(SINK_PORT), String(ECHO_PORT), mesh.ip.client,
       ]);
       if (r.code !== 0) throw new Error(`${mode} client failed: ${r.stderr}`);
