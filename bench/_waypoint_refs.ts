@@ -63,5 +63,15 @@ http {
     if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`nginx did not start: ${proc.lines.join("\n")}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { proc, stop: async () => (proc.kill("SIGKILL"), void (await proc.exited)) };
+  // SIGTERM: the master stops its worker. A SIGKILLed master leaves the worker running, holding our output
+  // pipes, and `npm run bench` never exits.
+  return {
+    proc,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      const killLater = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await proc.exited;
+      clearTimeout(killLater);
+    },
+  };
 }
