@@ -27,8 +27,13 @@ const version = (bin: string) => {
     return "not installed";
   }
 };
-const sections = ALL.filter((n) => fs.existsSync(path.join(dir, "results", `${n}.md`)))
-  .map((n) => fs.readFileSync(path.join(dir, "results", `${n}.md`), "utf8"));
+// results/ab_*.md: A/B runs of one change against the commit before it (bench/l4_ab.ts and the like), kept
+// beside the full run's sections since no `npm run bench` remakes them.
+const abSections = fs.readdirSync(path.join(dir, "results")).filter((f) => /^ab_.*\.md$/.test(f)).sort();
+const sections = [
+  ...ALL.filter((n) => fs.existsSync(path.join(dir, "results", `${n}.md`))).map((n) => `${n}.md`),
+  ...abSections,
+].map((f) => fs.readFileSync(path.join(dir, "results", f), "utf8"));
 fs.writeFileSync(path.join(dir, "RESULTS.md"), [
   "# Benchmark results",
   "",
