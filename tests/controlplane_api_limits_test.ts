@@ -19,9 +19,9 @@ const caPem = fs.readFileSync(cp.rootCertFile, "utf8");
 const adminToken = fs.readFileSync(`${cp.stateDir}/admin-token`, "utf8").trim();
 
 /** A raw HTTP/2 session, so the test controls exactly how much body it sends. */
-function session(): Promise<http2.ClientHttp2Session> {
+function session(to: { url: string; ca: string } = { url: cp.url, ca: caPem }): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const s = http2.connect(cp.url, { ca: caPem, checkServerIdentity: () => undefined } as http2.SecureClientSessionOptions);
+    const s = http2.connect(to.url, { ca: to.ca, checkServerIdentity: () => undefined } as http2.SecureClientSessionOptions);
     s.once("connect", () => resolve(s));
     s.once("error", reject);
   });
@@ -107,11 +107,7 @@ else test(raisedLimit, async () => {
   const natted = await startTestControlplane(["--max-connections-per-peer", "3"]);
   const ca = fs.readFileSync(natted.rootCertFile, "utf8");
   try {
-    const sessions = await Promise.all([1, 2, 3].map(() => new Promise<http2.ClientHttp2Session>((resolve, reject) => {
-      const s = http2.connect(natted.url, { ca, checkServerIdentity: () => undefined } as http2.SecureClientSessionOptions);
-      s.once("connect", () => resolve(s));
-      s.once("error", reject);
-    })));
+    const sessions = await Promise.all([1, 2, 3].map(() => session({ url: natted.url, ca })));
     const statuses = await Promise.all(sessions.map((s) => new Promise<number>((resolve) => {
       s.request({ ":method": "GET", ":path": "/healthz/ready" }).once("response", (h) => resolve(Number(h[":status"]))).resume();
     })));
